@@ -1,0 +1,246 @@
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::error::exit;
+
+/// What can go wrong talking to the Books API.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Api(ApiError),
+    /// Never holds a URL: reqwest's messages include the query, and with it the key.
+    #[error("cannot reach {host}: {detail}")]
+    Transport { host: String, detail: String },
+    #[error("no answer from {host} within {secs}s (set --timeout to wait longer)")]
+    Timeout { host: String, secs: f64 },
+    #[error("invalid response from the Books API: {0}")]
+    InvalidResponse(String),
+    #[error("not logged in; run gbooks login")]
+    NotLoggedIn,
+    #[error(transparent)]
+    Auth(#[from] crate::auth::Error),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Api(api) => api.exit_code(),
+            Error::NotLoggedIn => exit::AUTH,
+            Error::Auth(e) => e.exit_code(),
+            _ => exit::FAILURE,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            _ => None,
+        }
+    }
+}
+
+/// An error answer from Google, in any of its shapes.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub reason: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl ApiError {
+    /// Parses Google's error JSON: the legacy shape (`errors[]`, no `status`)
+    /// and the current one (`status`, `details[]`). A body that is not JSON
+    /// (Google serves HTML 404 pages) gives the status and a short text.
+    pub fn from_body(status: u16, body: &[u8]) -> ApiError {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: Body,
+        }
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default)]
+            message: Option<String>,
+            #[serde(default)]
+            status: Option<String>,
+            #[serde(default)]
+            errors: Vec<Item>,
+            #[serde(default)]
+            details: Vec<Detail>,
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            #[serde(default)]
+            reason: Option<String>,
+            #[serde(default)]
+            message: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Detail {
+            #[serde(default, rename = "@type")]
+            kind: Option<String>,
+            #[serde(default)]
+            reason: Option<String>,
+        }
+
+        if let Ok(env) = serde_json::from_slice::<Envelope>(body) {
+            let e = env.error;
+            let info_reason = e
+                .details
+                .iter()
+                .find(|d| d.kind.as_deref().is_some_and(|k| k.ends_with("ErrorInfo")))
+                .and_then(|d| d.reason.clone());
+            let first = e.errors.first();
+            let reason = info_reason
+                .or_else(|| first.and_then(|i| i.reason.clone()))
+                .or(e.status);
+            let message = e
+                .message
+                .or_else(|| first.and_then(|i| i.message.clone()))
+                .unwrap_or_else(|| reason_phrase(status).to_string());
+            return ApiError {
+                status,
+                reason,
+                message,
+                hint: None,
+            };
+        }
+        // OAuth endpoints answer `{"error": "invalid_grant", "error_description": ...}`.
+        #[derive(Deserialize)]
+        struct OAuth {
+            error: String,
+            #[serde(default)]
+            error_description: Option<String>,
+        }
+        if let Ok(o) = serde_json::from_slice::<OAuth>(body) {
+            let message = o.error_description.unwrap_or_else(|| o.error.clone());
+            return ApiError {
+                status,
+                reason: Some(o.error),
+                message,
+                hint: None,
+            };
+        }
+        ApiError {
+            status,
+            reason: None,
+            message: short_text(body).unwrap_or_else(|| reason_phrase(status).to_string()),
+            hint: None,
+        }
+    }
+
+    pub fn is_reason(&self, reason: &str) -> bool {
+        self.reason
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case(reason))
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            404 => exit::NOT_FOUND,
+            401 => exit::AUTH,
+            400 if self.is_reason("API_KEY_INVALID") || self.is_reason("keyInvalid") => exit::AUTH,
+            403 if self.is_reason("accessNotConfigured")
+                || self.is_reason("SERVICE_DISABLED")
+                || self.is_reason("API_KEY_SERVICE_BLOCKED") =>
+            {
+                exit::AUTH
+            }
+            _ => exit::FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Some(reason) => write!(f, "{} {}: {}", self.status, reason, self.message)?,
+            None => write!(
+                f,
+                "{} {}: {}",
+                self.status,
+                reason_phrase(self.status),
+                self.message
+            )?,
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The `<title>` of an HTML page, or the start of a text body.
+fn short_text(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let snippet = match (lower.find("<title>"), lower.find("</title>")) {
+        (Some(a), Some(b)) if a + 7 <= b => text[a + 7..b].to_string(),
+        _ if lower.contains("<html") || lower.contains("<!doctype") => String::new(),
+        _ => text.to_string(),
+    };
+    let snippet = crate::sanitize::terminal_line(snippet.trim());
+    let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    if snippet.is_empty() {
+        return None;
+    }
+    Some(match snippet.char_indices().nth(120) {
+        Some((i, _)) => format!("{}…", &snippet[..i]),
+        None => snippet,
+    })
+}
+
+pub fn reason_phrase(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("HTTP error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_shape_without_status() {
+        let body = br#"{"error":{"errors":[{"domain":"global","reason":"backendFailed","message":"Service temporarily unavailable."}],"code":503,"message":"Service temporarily unavailable."}}"#;
+        let e = ApiError::from_body(503, body);
+        assert_eq!(e.reason.as_deref(), Some("backendFailed"));
+        assert_eq!(
+            e.to_string(),
+            "503 backendFailed: Service temporarily unavailable."
+        );
+    }
+
+    #[test]
+    fn modern_shape_prefers_error_info() {
+        let body = br#"{"error":{"code":400,"message":"API key not valid.","errors":[{"reason":"badRequest"}],"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#;
+        let e = ApiError::from_body(400, body);
+        assert_eq!(e.reason.as_deref(), Some("API_KEY_INVALID"));
+        assert_eq!(e.exit_code(), exit::AUTH);
+    }
+
+    #[test]
+    fn status_only() {
+        let e = ApiError::from_body(
+            404,
+            br#"{"error":{"code":404,"message":"gone","status":"NOT_FOUND"}}"#,
+        );
+        assert_eq!(e.to_string(), "404 NOT_FOUND: gone");
+        assert_eq!(e.exit_code(), exit::NOT_FOUND);
+    }
+
+    #[test]
+    fn html_and_garbage() {
+        let e = ApiError::from_body(
+            404,
+            b"<!DOCTYPE html><html><title>Error 404 (Not Found)!!1</title><p>x</p>",
+        );
+        assert_eq!(e.to_string(), "404 Not Found: Error 404 (Not Found)!!1");
+        let e = ApiError::from_body(502, &[0xff, 0xfe, 0x00]);
+        assert!(e.to_string().starts_with("502 Bad Gateway"));
+        let e = ApiError::from_body(500, b"");
+        assert_eq!(e.to_string(), "500 Internal Server Error: Internal Server Error");
+    }
+}

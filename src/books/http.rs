@@ -1,0 +1,358 @@
+//! One HTTP client for the run, with the retry policy and the shared pause
+//! that a 429 puts on every request in flight.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::{header, Method, StatusCode};
+use url::Url;
+
+use super::Error;
+use crate::secret::Secret;
+
+pub const USER_AGENT: &str = concat!("gbooks/", env!("CARGO_PKG_VERSION"), " (gzip)");
+
+/// When and how long to wait before trying a request again.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+    /// A `Retry-After` longer than this is not waited for: the error is final.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    pub fn retries_status(status: u16) -> bool {
+        matches!(status, 429 | 500 | 502 | 503 | 504)
+    }
+
+    /// The pause before attempt `attempt + 1`, or `None` to give up.
+    /// Exponential with "equal jitter": half fixed, half random, so that
+    /// clients that failed together do not come back together.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        if let Some(wait) = retry_after {
+            return (wait <= self.max_retry_after).then_some(wait);
+        }
+        let exp = self
+            .base
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(self.cap);
+        let half = exp / 2;
+        Some(half + half.mul_f64(fastrand::f64()))
+    }
+}
+
+/// Reads `Retry-After` as seconds or as an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+/// A pause shared by all requests of the run: when one of them is told to
+/// slow down, none of the others keeps hammering the server.
+#[derive(Debug, Default)]
+pub struct Gate {
+    until: Mutex<Option<Instant>>,
+}
+
+impl Gate {
+    pub fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut guard = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none_or(|t| t < until) {
+            *guard = Some(until);
+        }
+    }
+
+    pub async fn wait(&self) {
+        loop {
+            let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
+                _ => return,
+            }
+        }
+    }
+}
+
+/// A response that arrived whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: bytes::Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+    policy: RetryPolicy,
+    gate: Arc<Gate>,
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .gzip(true)
+            // OAuth endpoints must not redirect (oauth2's advice against SSRF),
+            // and the Books API never needs to.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| Error::Transport {
+                host: "the network".into(),
+                detail: e.without_url().to_string(),
+            })?;
+        Ok(Http {
+            client,
+            timeout,
+            policy: RetryPolicy::default(),
+            gate: Arc::default(),
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sends a request with retries. Error statuses come back as a `Reply`;
+    /// only transport failures are errors here.
+    pub async fn send(&self, method: Method, url: &Url, bearer: Option<&Secret>) -> Result<Reply, Error> {
+        let host = url.host_str().unwrap_or("the server").to_string();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.gate.wait().await;
+            let started = Instant::now();
+            let outcome = self.attempt(method.clone(), url, bearer).await;
+            let elapsed = started.elapsed();
+            match outcome {
+                Ok((reply, retry_after)) => {
+                    tracing::info!(
+                        "{} {} -> {} in {} ms",
+                        method,
+                        redact_url(url),
+                        reply.status,
+                        elapsed.as_millis()
+                    );
+                    if !RetryPolicy::retries_status(reply.status) {
+                        return Ok(reply);
+                    }
+                    match self.policy.delay(attempt, retry_after) {
+                        Some(wait) => {
+                            if reply.status == 429 {
+                                self.gate.pause(wait);
+                            }
+                            tracing::info!(
+                                "retrying in {} ms (attempt {} failed)",
+                                wait.as_millis(),
+                                attempt
+                            );
+                            tokio::time::sleep(wait).await;
+                        }
+                        None => return Ok(reply),
+                    }
+                }
+                Err(err) => {
+                    tracing::info!(
+                        "{} {} -> {} after {} ms",
+                        method,
+                        redact_url(url),
+                        err,
+                        elapsed.as_millis()
+                    );
+                    match self.policy.delay(attempt, None) {
+                        Some(wait) => {
+                            tracing::info!(
+                                "retrying in {} ms (attempt {} failed)",
+                                wait.as_millis(),
+                                attempt
+                            );
+                            tokio::time::sleep(wait).await;
+                        }
+                        None => {
+                            return Err(if err.is_timeout() {
+                                Error::Timeout {
+                                    host,
+                                    secs: self.timeout.as_secs_f64(),
+                                }
+                            } else {
+                                Error::Transport {
+                                    host,
+                                    detail: describe(&err),
+                                }
+                            })
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &Url,
+        bearer: Option<&Secret>,
+    ) -> Result<(Reply, Option<Duration>), reqwest::Error> {
+        let mut request = self
+            .client
+            .request(method.clone(), url.clone())
+            .timeout(self.timeout);
+        if let Some(token) = bearer {
+            let mut value = header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .unwrap_or_else(|_| header::HeaderValue::from_static("Bearer invalid"));
+            value.set_sensitive(true);
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        if method == Method::POST {
+            request = request.header(header::CONTENT_LENGTH, 0);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let retry_after = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after)
+        } else {
+            None
+        };
+        let body = response.bytes().await?;
+        Ok((
+            Reply {
+                status: status.as_u16(),
+                body,
+            },
+            retry_after,
+        ))
+    }
+}
+
+/// The innermost cause, without the URL (which holds the API key).
+fn describe(err: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    let text = source.to_string();
+    if text.contains("://") {
+        "connection failed".to_string()
+    } else {
+        text
+    }
+}
+
+/// The URL with the values of secret parameters replaced, for logs.
+pub fn redact_url(url: &Url) -> String {
+    const SECRET: [&str; 4] = ["key", "access_token", "oauth_token", "token"];
+    if url.query().is_none() {
+        return url.to_string();
+    }
+    let mut redacted = url.clone();
+    let query: Vec<String> = url
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET.contains(&name) => format!("{name}=REDACTED"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    redacted.set_query(Some(&query.join("&")));
+    redacted.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_only_transient_statuses() {
+        for s in [429, 500, 502, 503, 504] {
+            assert!(RetryPolicy::retries_status(s), "{s}");
+        }
+        for s in [200, 400, 401, 403, 404, 501] {
+            assert!(!RetryPolicy::retries_status(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stops_after_four_attempts() {
+        let p = RetryPolicy::default();
+        for _ in 0..100 {
+            let d1 = p.delay(1, None).unwrap();
+            assert!(
+                d1 >= Duration::from_millis(125) && d1 <= Duration::from_millis(250),
+                "{d1:?}"
+            );
+            let d3 = p.delay(3, None).unwrap();
+            assert!(
+                d3 >= Duration::from_millis(500) && d3 <= Duration::from_millis(1000),
+                "{d3:?}"
+            );
+        }
+        assert_eq!(p.delay(4, None), None);
+        assert_eq!(p.delay(40, None), None);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_a_limit() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.delay(1, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(p.delay(1, Some(Duration::from_secs(3600))), None);
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn redacts_secret_parameters() {
+        let url = Url::parse("https://h/books/v1/volumes?q=a%20b&key=AIzaSECRET&access_token=t").unwrap();
+        assert_eq!(
+            redact_url(&url),
+            "https://h/books/v1/volumes?q=a%20b&key=REDACTED&access_token=REDACTED"
+        );
+    }
+
+    #[tokio::test]
+    async fn gate_holds_every_waiter() {
+        let gate = Gate::default();
+        gate.pause(Duration::from_millis(80));
+        gate.pause(Duration::from_millis(10)); // a shorter pause never shortens it
+        let start = Instant::now();
+        gate.wait().await;
+        assert!(start.elapsed() >= Duration::from_millis(75));
+    }
+}

@@ -1,0 +1,306 @@
+//! The Books API client. It knows nothing of the command line: it is given
+//! a base URL, credentials and a cache, and returns typed data or a typed error.
+
+mod error;
+pub mod http;
+pub mod models;
+pub mod paging;
+pub mod query;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use error::{ApiError, Error};
+pub use http::Http;
+pub use models::{Shelf, ShelvesPage, Volume, VolumesPage};
+
+use crate::secret::Secret;
+
+pub const DEFAULT_BASE: &str = "https://www.googleapis.com/books/v1";
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where bearer tokens come from (the auth module's token store).
+pub trait TokenSource: Send + Sync {
+    /// A valid access token, refreshed first if it is about to expire;
+    /// `None` when nobody is logged in.
+    fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, crate::auth::Error>>;
+    /// Called after the API refused `rejected`: a fresh token, or `None`.
+    fn refresh<'a>(
+        &'a self,
+        rejected: &'a Secret,
+    ) -> BoxFuture<'a, Result<Option<Secret>, crate::auth::Error>>;
+}
+
+/// Keeps public answers so that re-runs cost no quota (the cache module).
+pub trait ResponseCache: Send + Sync {
+    /// A stored body for `key` (a URL without the API key), if fresh.
+    fn get(&self, key: &str) -> Option<Vec<u8>>;
+    fn put(&self, key: &str, body: &[u8]);
+}
+
+/// Who may see the data: public data goes out with the API key (or the
+/// user's token, or nothing); private data needs the user's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Private,
+}
+
+pub struct Client {
+    http: Http,
+    base: Url,
+    api_key: Option<Secret>,
+    country: Option<String>,
+    tokens: Option<Arc<dyn TokenSource>>,
+    cache: Option<Arc<dyn ResponseCache>>,
+}
+
+/// The optional parameters of a volume search.
+#[derive(Debug, Default, Clone)]
+pub struct SearchParams {
+    pub q: String,
+    pub filter: Option<String>,
+    pub print_type: Option<String>,
+    pub order_by: Option<String>,
+    pub lang: Option<String>,
+    pub download: Option<String>,
+    pub projection: Option<String>,
+    /// A `fields` selector, for output that shows only some fields.
+    pub fields: Option<String>,
+}
+
+impl Client {
+    pub fn new(http: Http, base: Url, api_key: Option<Secret>, country: Option<String>) -> Client {
+        Client {
+            http,
+            base,
+            api_key,
+            country,
+            tokens: None,
+            cache: None,
+        }
+    }
+
+    pub fn with_tokens(mut self, tokens: Arc<dyn TokenSource>) -> Client {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    pub fn with_cache(mut self, cache: Arc<dyn ResponseCache>) -> Client {
+        self.cache = Some(cache);
+        self
+    }
+
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// One page of a search.
+    pub async fn search(&self, p: &SearchParams, start: usize, max: usize) -> Result<VolumesPage, Error> {
+        let start = start.to_string();
+        let max = max.to_string();
+        let mut params: Vec<(&str, &str)> = vec![("q", &p.q), ("startIndex", &start), ("maxResults", &max)];
+        let optional = [
+            ("filter", p.filter.as_deref()),
+            ("printType", p.print_type.as_deref()),
+            ("orderBy", p.order_by.as_deref()),
+            ("langRestrict", p.lang.as_deref()),
+            ("download", p.download.as_deref()),
+            ("projection", p.projection.as_deref()),
+            ("fields", p.fields.as_deref()),
+        ];
+        params.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        if let Some(country) = &self.country {
+            params.push(("country", country));
+        }
+        self.get_json(&["volumes"], &params, Access::Public).await
+    }
+
+    /// One volume by id.
+    pub async fn volume(&self, id: &str, projection: Option<&str>) -> Result<Volume, Error> {
+        let mut params = Vec::new();
+        if let Some(p) = projection {
+            params.push(("projection", p));
+        }
+        if let Some(country) = &self.country {
+            params.push(("country", country.as_str()));
+        }
+        self.get_json(&["volumes", id], &params, Access::Public).await
+    }
+
+    /// Your shelves (`user` = None, needs login) or a user's public shelves.
+    pub async fn shelves(&self, user: Option<&str>) -> Result<Vec<Shelf>, Error> {
+        let page: ShelvesPage = match user {
+            None => {
+                self.get_json(&["mylibrary", "bookshelves"], &[], Access::Private)
+                    .await?
+            }
+            Some(u) => {
+                self.get_json(&["users", u, "bookshelves"], &[], Access::Public)
+                    .await?
+            }
+        };
+        Ok(page.items)
+    }
+
+    /// One page of the volumes on a shelf.
+    pub async fn shelf_volumes(
+        &self,
+        user: Option<&str>,
+        shelf: i64,
+        start: usize,
+        max: usize,
+        fields: Option<&str>,
+    ) -> Result<VolumesPage, Error> {
+        let shelf = shelf.to_string();
+        let start = start.to_string();
+        let max = max.to_string();
+        let mut params: Vec<(&str, &str)> = vec![("startIndex", &start), ("maxResults", &max)];
+        if let Some(f) = fields {
+            params.push(("fields", f));
+        }
+        match user {
+            None => {
+                if let Some(country) = &self.country {
+                    params.push(("country", country));
+                }
+                self.get_json(
+                    &["mylibrary", "bookshelves", &shelf, "volumes"],
+                    &params,
+                    Access::Private,
+                )
+                .await
+            }
+            Some(u) => {
+                self.get_json(
+                    &["users", u, "bookshelves", &shelf, "volumes"],
+                    &params,
+                    Access::Public,
+                )
+                .await
+            }
+        }
+    }
+
+    /// `addVolume`, `removeVolume`, `moveVolume` or `clearVolumes` on one of your shelves.
+    pub async fn change_shelf(&self, shelf: i64, action: &str, params: &[(&str, &str)]) -> Result<(), Error> {
+        let shelf = shelf.to_string();
+        self.execute(
+            Method::POST,
+            &["mylibrary", "bookshelves", &shelf, action],
+            params,
+            Access::Private,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        params: &[(&str, &str)],
+        access: Access,
+    ) -> Result<T, Error> {
+        let body = self.execute(Method::GET, path, params, access).await?;
+        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponse(e.to_string()))
+    }
+
+    /// The URL without credentials: also the cache key.
+    pub fn url(&self, path: &[&str], params: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend(path);
+        }
+        let query = query::encode_pairs(params.iter().copied());
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        url
+    }
+
+    async fn execute(
+        &self,
+        method: Method,
+        path: &[&str],
+        params: &[(&str, &str)],
+        access: Access,
+    ) -> Result<bytes::Bytes, Error> {
+        let plain = self.url(path, params);
+        let mut url = plain.clone();
+        let mut bearer = None;
+        match access {
+            Access::Public => match &self.api_key {
+                Some(key) => {
+                    let query = match url.query() {
+                        Some(q) => format!("{q}&key={}", query::encode(key.expose())),
+                        None => format!("key={}", query::encode(key.expose())),
+                    };
+                    url.set_query(Some(&query));
+                }
+                None => {
+                    if let Some(tokens) = &self.tokens {
+                        bearer = tokens.token().await?;
+                    }
+                }
+            },
+            Access::Private => {
+                let tokens = self.tokens.as_ref().ok_or(Error::NotLoggedIn)?;
+                bearer = Some(tokens.token().await?.ok_or(Error::NotLoggedIn)?);
+            }
+        }
+
+        // Only what anyone may see is cached: never an answer to a bearer token.
+        let cache = self
+            .cache
+            .as_ref()
+            .filter(|_| method == Method::GET && bearer.is_none());
+        if let Some(body) = cache.and_then(|c| c.get(plain.as_str())) {
+            tracing::info!("{} {} -> cached", method, http::redact_url(&url));
+            return Ok(body.into());
+        }
+
+        let mut reply = self.http.send(method.clone(), &url, bearer.as_ref()).await?;
+        if reply.status == 401 {
+            if let (Some(tokens), Some(rejected)) = (&self.tokens, &bearer) {
+                if let Some(fresh) = tokens.refresh(rejected).await? {
+                    reply = self.http.send(method, &url, Some(&fresh)).await?;
+                }
+            }
+        }
+        if (200..300).contains(&reply.status) {
+            if let Some(c) = cache {
+                c.put(plain.as_str(), &reply.body);
+            }
+            return Ok(reply.body);
+        }
+        let mut err = ApiError::from_body(reply.status, &reply.body);
+        err.hint = self.hint(&err, bearer.is_some());
+        Err(Error::Api(err))
+    }
+
+    fn hint(&self, err: &ApiError, had_bearer: bool) -> Option<String> {
+        let anonymous = self.api_key.is_none() && !had_bearer;
+        if anonymous && (err.status == 429 || err.is_reason("dailyLimitExceededUnreg")) {
+            return Some(
+                "keyless calls share one small quota; set an API key with --api-key or GBOOKS_API_KEY".into(),
+            );
+        }
+        if err.is_reason("unknownLocation") {
+            return Some(
+                "Google cannot tell where you are; pass --country with a two-letter code, e.g. --country US"
+                    .into(),
+            );
+        }
+        if err.is_reason("API_KEY_INVALID") || err.is_reason("keyInvalid") {
+            return Some("check --api-key, GBOOKS_API_KEY or api_key in the config file".into());
+        }
+        if err.status == 401 && had_bearer {
+            return Some("run gbooks login".into());
+        }
+        None
+    }
+}

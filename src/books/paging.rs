@@ -1,0 +1,215 @@
+//! Paging through volume lists: the first page alone, then the rest
+//! concurrently, in order, without the duplicates the API repeats.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use futures_util::stream::{self, StreamExt};
+
+use super::{Error, Volume};
+
+/// The API's largest page for volume lists.
+pub const PAGE_SIZE: usize = 40;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    /// `None` means everything there is (a whole shelf).
+    pub limit: Option<usize>,
+    pub offset: usize,
+    /// Pages in flight at once after the first.
+    pub jobs: usize,
+}
+
+/// Fetches pages with `fetch(start_index, max_results)` and hands each page's
+/// new volumes to `emit`, in order. `totalItems` is only an estimate, so the
+/// loop ends at the limit or at the first empty page. Returns how many
+/// volumes were emitted.
+pub async fn each_page<F, Fut, E>(paging: Paging, fetch: F, mut emit: E) -> anyhow::Result<usize>
+where
+    F: Fn(usize, usize) -> Fut,
+    Fut: Future<Output = Result<Vec<Volume>, Error>>,
+    E: FnMut(&[Volume]) -> anyhow::Result<()>,
+{
+    let mut seen = HashSet::new();
+    let mut emitted = 0usize;
+    let mut take = |page: Vec<Volume>, emitted: &mut usize| -> anyhow::Result<usize> {
+        let room = paging.limit.map_or(usize::MAX, |l| l - *emitted);
+        let fresh: Vec<Volume> = page
+            .into_iter()
+            .filter(|v| seen.insert(v.id.clone()))
+            .take(room)
+            .collect();
+        if !fresh.is_empty() {
+            emit(&fresh)?;
+        }
+        *emitted += fresh.len();
+        Ok(fresh.len())
+    };
+    let done = |emitted: usize| paging.limit.is_some_and(|l| emitted >= l);
+
+    let first_max = paging.limit.map_or(PAGE_SIZE, |l| l.min(PAGE_SIZE));
+    if first_max == 0 {
+        return Ok(0);
+    }
+    let first = fetch(paging.offset, first_max).await?;
+    if first.is_empty() {
+        return Ok(0);
+    }
+    take(first, &mut emitted)?;
+
+    let jobs = paging.jobs.max(1);
+    let mut next_start = paging.offset + first_max;
+    // Later rounds only make up for repeats; they ask for whole pages, since
+    // a request costs the same quota whatever its size.
+    let mut exact = true;
+    while !done(emitted) {
+        // Plan the pages that cover what is still wanted (for a whole shelf,
+        // one page per job), then fetch them together.
+        let mut plan = Vec::new();
+        let mut want = paging.limit.map_or(PAGE_SIZE * jobs, |l| l - emitted);
+        while want > 0 {
+            let max = if exact { want.min(PAGE_SIZE) } else { PAGE_SIZE };
+            plan.push((next_start, max));
+            next_start += max;
+            want = want.saturating_sub(max);
+        }
+        exact = false;
+        let mut pages = stream::iter(plan)
+            .map(|(start, max)| fetch(start, max))
+            .buffered(jobs);
+        let mut added = 0;
+        let mut ended = false;
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            if page.is_empty() {
+                ended = true;
+                break;
+            }
+            added += take(page, &mut emitted)?;
+            if done(emitted) {
+                break;
+            }
+        }
+        // An empty page ends the list; so does a round of nothing but repeats.
+        if ended || added == 0 {
+            break;
+        }
+    }
+    Ok(emitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn vols(ids: impl IntoIterator<Item = usize>) -> Vec<Volume> {
+        ids.into_iter()
+            .map(|i| Volume::from_value(serde_json::json!({ "id": format!("v{i}") })).unwrap())
+            .collect()
+    }
+
+    async fn run(paging: Paging, total: usize, repeat: Option<usize>) -> (Vec<String>, Vec<(usize, usize)>) {
+        let calls = Mutex::new(Vec::new());
+        let mut out = Vec::new();
+        each_page(
+            paging,
+            |start, max| {
+                calls.lock().unwrap().push((start, max));
+                let mut page: Vec<usize> = (start..(start + max).min(total)).collect();
+                if let (Some(r), false) = (repeat, page.is_empty()) {
+                    page[0] = r; // the API repeats a volume seen earlier
+                }
+                async move { Ok(vols(page)) }
+            },
+            |page| {
+                out.extend(page.iter().map(|v| v.id.clone()));
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+        let mut calls = calls.into_inner().unwrap();
+        calls.sort();
+        (out, calls)
+    }
+
+    #[tokio::test]
+    async fn pages_up_to_the_limit() {
+        let (out, calls) = run(
+            Paging {
+                limit: Some(137),
+                offset: 0,
+                jobs: 4,
+            },
+            1000,
+            None,
+        )
+        .await;
+        assert_eq!(out.len(), 137);
+        assert_eq!(out[0], "v0");
+        assert_eq!(out[136], "v136");
+        assert_eq!(calls, vec![(0, 40), (40, 40), (80, 40), (120, 17)]);
+    }
+
+    #[tokio::test]
+    async fn stops_at_the_first_empty_page() {
+        let (out, calls) = run(
+            Paging {
+                limit: Some(500),
+                offset: 0,
+                jobs: 2,
+            },
+            90,
+            None,
+        )
+        .await;
+        assert_eq!(out.len(), 90);
+        assert!(calls.len() <= 5, "{calls:?}");
+        let (out, _) = run(
+            Paging {
+                limit: None,
+                offset: 0,
+                jobs: 3,
+            },
+            250,
+            None,
+        )
+        .await;
+        assert_eq!(out.len(), 250);
+    }
+
+    #[tokio::test]
+    async fn drops_repeats_and_fills_up() {
+        let (out, _) = run(
+            Paging {
+                limit: Some(100),
+                offset: 0,
+                jobs: 4,
+            },
+            1000,
+            Some(0),
+        )
+        .await;
+        let unique: HashSet<_> = out.iter().collect();
+        assert_eq!(unique.len(), out.len());
+        assert_eq!(out.len(), 100);
+    }
+
+    #[tokio::test]
+    async fn offset_and_small_limits() {
+        let (out, calls) = run(
+            Paging {
+                limit: Some(5),
+                offset: 10,
+                jobs: 4,
+            },
+            1000,
+            None,
+        )
+        .await;
+        assert_eq!(out, vec!["v10", "v11", "v12", "v13", "v14"]);
+        assert_eq!(calls, vec![(10, 5)]);
+    }
+}

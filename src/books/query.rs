@@ -1,0 +1,119 @@
+//! Building the `q` parameter and encoding query strings.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything but RFC 3986's unreserved characters is encoded, so `+`, `&`,
+/// `#` and quotes reach the server as typed, and a space as `%20`.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+pub fn encode(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+/// `name=value&…`, each part encoded.
+pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The search terms a user gave: free words and field-restricted values.
+#[derive(Debug, Default, Clone)]
+pub struct Terms {
+    pub words: Vec<String>,
+    pub fields: Vec<(Field, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    Author,
+    Publisher,
+    Subject,
+    Isbn,
+    Lccn,
+    Oclc,
+}
+
+impl Field {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Field::Title => "intitle:",
+            Field::Author => "inauthor:",
+            Field::Publisher => "inpublisher:",
+            Field::Subject => "subject:",
+            Field::Isbn => "isbn:",
+            Field::Lccn => "lccn:",
+            Field::Oclc => "oclc:",
+        }
+    }
+}
+
+impl Terms {
+    /// The `q` value, or `None` when nothing was asked for.
+    pub fn to_q(&self) -> Option<String> {
+        let mut parts: Vec<String> = self
+            .words
+            .iter()
+            .map(|w| w.trim())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        for (field, value) in &self.fields {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let value = if value.chars().any(char::is_whitespace) && !value.starts_with('"') {
+                format!("\"{value}\"")
+            } else {
+                value.to_string()
+            };
+            parts.push(format!("{}{}", field.prefix(), value));
+        }
+        let q = parts.join(" ");
+        (!q.is_empty()).then_some(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_words_and_fields() {
+        let t = Terms {
+            words: vec!["dune".into(), "messiah".into()],
+            fields: vec![
+                (Field::Author, "Frank Herbert".into()),
+                (Field::Isbn, "9780441013593".into()),
+            ],
+        };
+        assert_eq!(
+            t.to_q().unwrap(),
+            r#"dune messiah inauthor:"Frank Herbert" isbn:9780441013593"#
+        );
+    }
+
+    #[test]
+    fn empty_is_none() {
+        let t = Terms {
+            words: vec!["  ".into()],
+            fields: vec![(Field::Title, " ".into())],
+        };
+        assert_eq!(t.to_q(), None);
+    }
+
+    #[test]
+    fn encodes_everything_reserved() {
+        assert_eq!(encode("C++ & Rust #1"), "C%2B%2B%20%26%20Rust%20%231");
+        assert_eq!(encode("Cien años \"x\""), "Cien%20a%C3%B1os%20%22x%22");
+        assert_eq!(encode_pairs([("q", "a=b"), ("x", "-._~")]), "q=a%3Db&x=-._~");
+    }
+}

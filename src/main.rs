@@ -1,0 +1,42 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use gbooks::error::{self, exit};
+
+fn main() -> ExitCode {
+    let cli = match gbooks::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout and exit 0; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gbooks: error: cannot start: {e}");
+            return ExitCode::from(exit::FAILURE as u8);
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = gbooks::run(cli) => result,
+            _ = tokio::signal::ctrl_c() => Err(error::Interrupted.into()),
+        }
+    });
+    // Blocking work (a keyring call) must not hold the exit.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let code = error::exit_code(&err);
+            if code != exit::INTERRUPTED {
+                eprintln!("gbooks: error: {}", error::message(&err));
+            }
+            ExitCode::from(code as u8)
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The only place that writes to stdout. Commands hand it data; it renders
+//! a table for people, or JSON, JSON Lines or CSV for scripts.
+
+use std::io::{self, IsTerminal, Write};
+
+use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::books::Volume;
+use crate::sanitize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+pub struct Output {
+    format: Format,
+    out: Box<dyn Write>,
+    /// Terminal width when stdout is a terminal; piped output is never cut.
+    width: Option<usize>,
+    tty: bool,
+}
+
+const VOLUME_CSV: [&str; 9] = [
+    "id",
+    "title",
+    "authors",
+    "publisher",
+    "published_date",
+    "isbn_13",
+    "isbn_10",
+    "page_count",
+    "language",
+];
+
+impl Output {
+    pub fn stdout(format: Format) -> Output {
+        let tty = io::stdout().is_terminal();
+        let width = tty.then(|| terminal_size::terminal_size().map_or(80, |(w, _)| w.0 as usize));
+        Output {
+            format,
+            out: Box::new(io::BufWriter::new(io::stdout())),
+            width,
+            tty,
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether the output needs only the fields a table or CSV shows.
+    pub fn is_summary(&self) -> bool {
+        matches!(self.format, Format::Table | Format::Csv)
+    }
+
+    /// Text for a terminal loses control and bidi characters; text for a
+    /// file or pipe stays exact.
+    fn clean(&self, text: &str) -> String {
+        if self.tty {
+            sanitize::terminal_line(text)
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A list that arrives page by page.
+    pub fn volume_list(&mut self) -> io::Result<VolumeList<'_>> {
+        let list = VolumeList {
+            out: self,
+            rows: Vec::new(),
+            json: Vec::new(),
+            count: 0,
+        };
+        if list.out.format == Format::Csv {
+            list.out.csv_row(&VOLUME_CSV)?;
+        }
+        Ok(list)
+    }
+
+    /// One volume in detail.
+    pub fn volume_detail(&mut self, v: &Volume) -> io::Result<()> {
+        match self.format {
+            Format::Json => self.json(v),
+            Format::Jsonl => self.jsonl(v),
+            Format::Csv => {
+                self.csv_row(&VOLUME_CSV)?;
+                let row = self.volume_csv(v);
+                self.csv_row(&row)
+            }
+            Format::Table => {
+                let text = detail_text(v);
+                self.out.write_all(text.as_bytes())
+            }
+        }?;
+        self.out.flush()
+    }
+
+    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut self.out, value)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn jsonl<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn csv_row<S: AsRef<str>>(&mut self, fields: &[S]) -> io::Result<()> {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record(fields.iter().map(|f| f.as_ref()))
+            .map_err(io::Error::other)?;
+        let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        self.out.write_all(&bytes)
+    }
+
+    fn volume_csv(&self, v: &Volume) -> Vec<String> {
+        let i = &v.info;
+        [
+            v.id.clone(),
+            v.title().to_string(),
+            v.authors(),
+            i.publisher.clone().unwrap_or_default(),
+            i.published_date.clone().unwrap_or_default(),
+            v.isbn("ISBN_13").unwrap_or_default().to_string(),
+            v.isbn("ISBN_10").unwrap_or_default().to_string(),
+            i.page_count.map(|p| p.to_string()).unwrap_or_default(),
+            i.language.clone().unwrap_or_default(),
+        ]
+        .into_iter()
+        .map(|f| self.clean(&f))
+        .collect()
+    }
+
+    /// A table with a header; `shrink` names the columns that give up width
+    /// on a narrow terminal.
+    pub fn table(&mut self, headers: &[&str], rows: &[Vec<String>], shrink: &[usize]) -> io::Result<()> {
+        let text = render_table(headers, rows, self.width, shrink);
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Volumes rendered as they arrive: JSON Lines and CSV stream, a table and a
+/// JSON array wait for the end.
+pub struct VolumeList<'a> {
+    out: &'a mut Output,
+    rows: Vec<Vec<String>>,
+    json: Vec<serde_json::Value>,
+    count: usize,
+}
+
+impl VolumeList<'_> {
+    pub fn push(&mut self, volumes: &[Volume]) -> io::Result<()> {
+        self.count += volumes.len();
+        match self.out.format {
+            Format::Json => self.json.extend(volumes.iter().map(|v| v.raw().clone())),
+            Format::Jsonl => {
+                for v in volumes {
+                    self.out.jsonl(v)?;
+                }
+                self.out.flush()?;
+            }
+            Format::Csv => {
+                for v in volumes {
+                    let row = self.out.volume_csv(v);
+                    self.out.csv_row(&row)?;
+                }
+                self.out.flush()?;
+            }
+            Format::Table => {
+                for v in volumes {
+                    let line = |s: &str| sanitize::terminal_line(s);
+                    self.rows.push(vec![
+                        line(&v.id),
+                        line(v.title()),
+                        line(&v.authors()),
+                        line(v.year()),
+                    ]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> io::Result<usize> {
+        match self.out.format {
+            Format::Json => self.out.json(&self.json)?,
+            Format::Table if self.rows.is_empty() => eprintln!("No books found."),
+            Format::Table => self
+                .out
+                .table(&["ID", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,
+            _ => {}
+        }
+        self.out.flush()?;
+        Ok(self.count)
+    }
+}
+
+fn detail_text(v: &Volume) -> String {
+    let i = &v.info;
+    let line = |s: &str| sanitize::terminal_line(s);
+    let mut fields: Vec<(&str, String)> = vec![("ID", v.id.clone())];
+    let mut add = |name: &'static str, value: Option<String>| {
+        if let Some(value) = value.filter(|s| !s.is_empty()) {
+            fields.push((name, value));
+        }
+    };
+    add("Title", i.title.clone());
+    add("Subtitle", i.subtitle.clone());
+    add("Authors", Some(i.authors.join(", ")));
+    add("Publisher", i.publisher.clone());
+    add("Published", i.published_date.clone());
+    add("Pages", i.page_count.map(|p| p.to_string()));
+    add("Categories", Some(i.categories.join(", ")));
+    add("Language", i.language.clone());
+    add("ISBN-13", v.isbn("ISBN_13").map(str::to_string));
+    add("ISBN-10", v.isbn("ISBN_10").map(str::to_string));
+    add("Preview", i.preview_link.clone());
+    add(
+        "Info",
+        i.info_link.clone().or_else(|| i.canonical_volume_link.clone()),
+    );
+    let mut text = String::new();
+    for (name, value) in fields {
+        text.push_str(&format!("{:<11} {}\n", format!("{name}:"), line(&value)));
+    }
+    if let Some(desc) = i.description.as_deref().filter(|d| !d.trim().is_empty()) {
+        text.push('\n');
+        text.push_str(&sanitize::terminal_text(&sanitize::html_to_text(desc)));
+        text.push('\n');
+    }
+    text
+}
+
+/// Columns separated by two spaces. With a width, the `shrink` columns are
+/// cut (with an ellipsis) until the table fits; without one nothing is cut.
+pub fn render_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    width: Option<usize>,
+    shrink: &[usize],
+) -> String {
+    const GAP: usize = 2;
+    let cols = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    if let Some(total) = width {
+        let need = |w: &[usize]| w.iter().sum::<usize>() + GAP * (cols.saturating_sub(1));
+        // Take one column at a time from the widest shrinkable column.
+        while need(&widths) > total {
+            let Some(&widest) = shrink
+                .iter()
+                .filter(|&&c| widths[c] > 8)
+                .max_by_key(|&&c| widths[c])
+            else {
+                break;
+            };
+            widths[widest] -= 1;
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate().take(cols) {
+            let cell = truncate(cell, widths[i]);
+            text.push_str(&cell);
+            if i + 1 < cols {
+                text.push_str(&" ".repeat(widths[i] - cell.width() + GAP));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut headers.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<Vec<String>> {
+        vec![vec![
+            "id1".into(),
+            "A very long title that goes on and on".into(),
+            "Someone".into(),
+            "1999".into(),
+        ]]
+    }
+
+    #[test]
+    fn piped_tables_are_never_cut() {
+        let t = render_table(&["ID", "TITLE", "AUTHORS", "YEAR"], &rows(), None, &[1, 2]);
+        assert_eq!(
+            t.lines().nth(1).unwrap(),
+            "id1  A very long title that goes on and on  Someone  1999"
+        );
+    }
+
+    #[test]
+    fn terminal_tables_fit() {
+        let t = render_table(&["ID", "TITLE", "AUTHORS", "YEAR"], &rows(), Some(40), &[1, 2]);
+        for line in t.lines() {
+            assert!(line.width() <= 40, "{line:?}");
+        }
+        assert!(t.contains('…'));
+    }
+
+    #[test]
+    fn wide_characters_count_double() {
+        assert_eq!(truncate("日本語の本", 6), "日本…");
+    }
+}

@@ -1,0 +1,141 @@
+//! Text from the API is untrusted: a title can carry an escape sequence or a
+//! bidirectional override that rewrites what the terminal shows.
+
+/// Removes control characters and bidi overrides; newlines and tabs become spaces.
+pub fn terminal_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' || c == '\t' || c == '\r' {
+            out.push(' ');
+        } else if !is_unsafe(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Like [`terminal_line`] but keeps line breaks, for multi-line descriptions.
+pub fn terminal_text(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\n' => Some('\n'),
+            '\t' => Some(' '),
+            c if is_unsafe(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200E}' | '\u{200F}' | '\u{061C}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}')
+}
+
+/// Turns an HTML description into plain text: tags go, block tags become line
+/// breaks, and the common entities are decoded.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&decode_entities(&rest[..lt]));
+        let after = &rest[lt..];
+        let Some(gt) = after.find('>') else {
+            // A lone '<' is text, not a tag.
+            out.push_str(&decode_entities(after));
+            rest = "";
+            break;
+        };
+        let tag = after[1..gt].trim_start_matches('/').to_ascii_lowercase();
+        let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        match name.as_str() {
+            "br" => out.push('\n'),
+            "p" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "blockquote"
+                if !out.is_empty() && !out.ends_with("\n\n") =>
+            {
+                out.push_str(if out.ends_with('\n') { "\n" } else { "\n\n" });
+            }
+            _ => {}
+        }
+        rest = &after[gt + 1..];
+    }
+    out.push_str(&decode_entities(rest));
+    // Collapse the blank lines that nested block tags leave behind.
+    let mut text = String::new();
+    let mut blank = 0;
+    for line in out.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            blank += 1;
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(if blank > 0 { "\n\n" } else { "\n" });
+        }
+        blank = 0;
+        text.push_str(line);
+    }
+    text
+}
+
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp..];
+        let decoded = after[1..].find(';').filter(|&i| i <= 10).and_then(|semi| {
+            let name = &after[1..semi + 1];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, semi + 2))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &after[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_escapes_and_bidi() {
+        assert_eq!(terminal_line("a\x1b[31mred\u{202E}x\ny"), "a[31mredx y");
+        assert_eq!(terminal_text("a\nb\x07"), "a\nb");
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        let html = "<p><b>Bold</b> &amp; <i>it</i></p><p>Second&nbsp;para<br>line &#8212; &#x41;</p>";
+        assert_eq!(html_to_text(html), "Bold & it\n\nSecond para\nline — A");
+        assert_eq!(html_to_text("1 < 2 & 3"), "1 < 2 & 3");
+    }
+}

@@ -1,0 +1,5 @@
+//! One integration test binary (it links once): each module runs the real
+//! `gbooks` binary against local fakes.
+
+mod common;
+mod search;
