@@ -2,4 +2,6 @@
 //! `gbooks` binary against local fakes.
 
 mod common;
+mod errors;
 mod search;
+mod show;

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::{Error, Volume};
+use super::{Error, Volume, VolumesPage};
 
 /// The API's largest page for volume lists.
 pub const PAGE_SIZE: usize = 40;
@@ -27,7 +27,7 @@ pub struct Paging {
 pub async fn each_page<F, Fut, E>(paging: Paging, fetch: F, mut emit: E) -> anyhow::Result<usize>
 where
     F: Fn(usize, usize) -> Fut,
-    Fut: Future<Output = Result<Vec<Volume>, Error>>,
+    Fut: Future<Output = Result<VolumesPage, Error>>,
     E: FnMut(&[Volume]) -> anyhow::Result<()>,
 {
     let mut seen = HashSet::new();
@@ -52,10 +52,14 @@ where
         return Ok(0);
     }
     let first = fetch(paging.offset, first_max).await?;
-    if first.is_empty() {
+    if first.items.is_empty() {
         return Ok(0);
     }
-    take(first, &mut emitted)?;
+    let ended = is_last(&first, paging.offset, first_max);
+    take(first.items, &mut emitted)?;
+    if ended {
+        return Ok(emitted);
+    }
 
     let jobs = paging.jobs.max(1);
     let mut next_start = paging.offset + first_max;
@@ -74,19 +78,22 @@ where
             want = want.saturating_sub(max);
         }
         exact = false;
-        let mut pages = stream::iter(plan)
+        let mut pages = stream::iter(plan.clone())
             .map(|(start, max)| fetch(start, max))
             .buffered(jobs);
         let mut added = 0;
         let mut ended = false;
+        let mut starts = plan.iter();
         while let Some(page) = pages.next().await {
             let page = page?;
-            if page.is_empty() {
+            let (start, max) = starts.next().copied().unwrap_or_default();
+            if page.items.is_empty() {
                 ended = true;
                 break;
             }
-            added += take(page, &mut emitted)?;
-            if done(emitted) {
+            ended = is_last(&page, start, max);
+            added += take(page.items, &mut emitted)?;
+            if done(emitted) || ended {
                 break;
             }
         }
@@ -98,16 +105,31 @@ where
     Ok(emitted)
 }
 
+/// A short page is the last one when `totalItems` agrees that nothing
+/// follows. Alone, neither is trusted: the API returns short pages in the
+/// middle of a list, and `totalItems` is only an estimate. Together they
+/// spare the request for an empty page at the end of every short list.
+fn is_last(page: &VolumesPage, start: usize, max: usize) -> bool {
+    page.items.len() < max
+        && page
+            .total_items
+            .is_some_and(|t| (start + page.items.len()) as u64 >= t)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
 
     use super::*;
 
-    fn vols(ids: impl IntoIterator<Item = usize>) -> Vec<Volume> {
-        ids.into_iter()
-            .map(|i| Volume::from_value(serde_json::json!({ "id": format!("v{i}") })).unwrap())
-            .collect()
+    fn vols(ids: impl IntoIterator<Item = usize>, total: Option<u64>) -> VolumesPage {
+        VolumesPage {
+            total_items: total,
+            items: ids
+                .into_iter()
+                .map(|i| Volume::from_value(serde_json::json!({ "id": format!("v{i}") })).unwrap())
+                .collect(),
+        }
     }
 
     async fn run(paging: Paging, total: usize, repeat: Option<usize>) -> (Vec<String>, Vec<(usize, usize)>) {
@@ -121,7 +143,7 @@ mod tests {
                 if let (Some(r), false) = (repeat, page.is_empty()) {
                     page[0] = r; // the API repeats a volume seen earlier
                 }
-                async move { Ok(vols(page)) }
+                async move { Ok(vols(page, None)) }
             },
             |page| {
                 out.extend(page.iter().map(|v| v.id.clone()));
@@ -195,6 +217,29 @@ mod tests {
         let unique: HashSet<_> = out.iter().collect();
         assert_eq!(unique.len(), out.len());
         assert_eq!(out.len(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_short_page_ends_the_list_only_when_total_items_agrees() {
+        let calls = Mutex::new(0);
+        let fetch = |total: u64| {
+            let calls = &calls;
+            move |start: usize, _max: usize| {
+                *calls.lock().unwrap() += 1;
+                let ids = if start == 0 { 0..3 } else { 0..0 };
+                async move { Ok(vols(ids, Some(total))) }
+            }
+        };
+        let paging = Paging {
+            limit: Some(10),
+            offset: 0,
+            jobs: 4,
+        };
+        let n = each_page(paging, fetch(3), |_| Ok(())).await.unwrap();
+        assert_eq!((n, *calls.lock().unwrap()), (3, 1));
+        *calls.lock().unwrap() = 0;
+        let n = each_page(paging, fetch(500), |_| Ok(())).await.unwrap();
+        assert_eq!((n, *calls.lock().unwrap()), (3, 2));
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use crate::output::Output;
 
 /// The fields a table or CSV row shows: asking only for them keeps answers small.
 pub const SUMMARY_FIELDS: &str =
-    "items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))";
+    "totalItems,items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))";
 
 pub fn params(args: &SearchArgs, summary: bool) -> Result<SearchParams, UsageError> {
     let fields = [
@@ -64,7 +64,7 @@ pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::
         paging,
         |start, max| {
             let (client, params) = (&client, &params);
-            async move { client.search(params, start, max).await.map(|p| p.items) }
+            async move { client.search(params, start, max).await }
         },
         |page| list.push(page).map_err(Into::into),
     )
