@@ -38,7 +38,12 @@ impl Sandbox {
 
     /// `gbooks` pointed at `api` (the fake server's base URL).
     pub fn cmd(&self, api: &str) -> Command {
-        let mut cmd = Command::cargo_bin("gbooks").unwrap();
+        Command::from_std(self.std_cmd(api))
+    }
+
+    /// The same as a plain `std::process::Command`, for spawning.
+    pub fn std_cmd(&self, api: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gbooks"));
         let home = self.dir.path();
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

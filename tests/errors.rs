@@ -366,3 +366,36 @@ async fn proxies_from_the_environment_are_used() {
     let req = &proxy.received_requests().await.unwrap()[0];
     assert_eq!(req.headers.get("host").unwrap(), "books.example.invalid");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_exits_130_quietly() {
+    let server = MockServer::start().await;
+    respond(
+        &server,
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(30)),
+    )
+    .await;
+    let sb = Sandbox::new();
+    let mut child = sb
+        .std_cmd(&api(&server))
+        .args(["search", "x"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the request is in flight, then interrupt.
+    let started = Instant::now();
+    while server.received_requests().await.unwrap().is_empty() && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(stderr(&out), "");
+}
