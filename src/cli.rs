@@ -67,6 +67,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Show one volume in detail
     Show(ShowArgs),
+    /// List and change bookshelves (yours after `gbooks login`, or anyone's public ones)
+    Shelves(ShelvesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +130,58 @@ pub struct ShowArgs {
     /// How much of the volume the API returns
     #[arg(long, value_enum)]
     pub projection: Option<Projection>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ShelvesArgs {
+    #[command(subcommand)]
+    pub action: Option<ShelvesCommand>,
+    /// A user's public shelves instead of your own
+    #[arg(long, value_name = "USER_ID")]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShelvesCommand {
+    /// List shelves (the default)
+    List {
+        /// A user's public shelves instead of your own
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+    },
+    /// List the volumes on a shelf
+    Show {
+        /// A shelf id, or a name such as "to read" or favorites
+        shelf: String,
+        /// A user's public shelf instead of your own
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+        /// How many volumes to show [default: the whole shelf]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
+        /// Skip this many volumes first
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        offset: u64,
+    },
+    /// Add a volume to one of your shelves
+    Add { shelf: String, volume_id: String },
+    /// Remove a volume from one of your shelves
+    Remove { shelf: String, volume_id: String },
+    /// Move a volume to a position on one of your shelves (0 is the top)
+    Move {
+        shelf: String,
+        volume_id: String,
+        #[arg(value_parser = clap::value_parser!(u32))]
+        position: u32,
+    },
+    /// Remove every volume from one of your shelves
+    Clear {
+        shelf: String,
+        /// Do not ask for confirmation (needed when not on a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Search(args) => commands::search::run(&ctx, args, &mut out).await,
         Command::Show(args) => commands::show::run(&ctx, args, &mut out).await,
+        Command::Shelves(args) => commands::shelves::run(&ctx, args, &mut out).await,
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::books::Volume;
+use crate::books::{Shelf, Volume};
 use crate::sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +147,52 @@ impl Output {
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    /// Bookshelves: the API's objects for JSON, a summary otherwise.
+    pub fn shelves(&mut self, shelves: &[Shelf]) -> io::Result<()> {
+        let row = |s: &Shelf| {
+            vec![
+                s.id.to_string(),
+                s.title.clone(),
+                s.access.clone().unwrap_or_default(),
+                s.volume_count.map(|n| n.to_string()).unwrap_or_default(),
+                s.updated
+                    .as_deref()
+                    .map(|u| u.chars().take(10).collect())
+                    .unwrap_or_default(),
+            ]
+        };
+        match self.format {
+            Format::Json => self.json(shelves)?,
+            Format::Jsonl => {
+                for s in shelves {
+                    self.jsonl(s)?;
+                }
+            }
+            Format::Csv => {
+                self.csv_row(&["id", "title", "access", "volumes", "updated"])?;
+                for s in shelves {
+                    let fields: Vec<String> = row(s).iter().map(|f| self.clean(f)).collect();
+                    self.csv_row(&fields)?;
+                }
+            }
+            Format::Table if shelves.is_empty() => status("No shelves found."),
+            Format::Table => {
+                let rows: Vec<Vec<String>> = shelves
+                    .iter()
+                    .map(|s| row(s).iter().map(|f| sanitize::terminal_line(f)).collect())
+                    .collect();
+                self.table(&["ID", "TITLE", "ACCESS", "VOLUMES", "UPDATED"], &rows, &[1])?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+/// A message for the person at the terminal: stderr, never stdout.
+pub fn status(message: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{message}");
 }
 
 /// Volumes rendered as they arrive: JSON Lines and CSV stream, a table and a
@@ -194,7 +240,7 @@ impl VolumeList<'_> {
     pub fn finish(self) -> io::Result<usize> {
         match self.out.format {
             Format::Json => self.out.json(&self.json)?,
-            Format::Table if self.rows.is_empty() => eprintln!("No books found."),
+            Format::Table if self.rows.is_empty() => status("No books found."),
             Format::Table => self
                 .out
                 .table(&["ID", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,

@@ -377,7 +377,7 @@ async fn ctrl_c_exits_130_quietly() {
     )
     .await;
     let sb = Sandbox::new();
-    let mut child = sb
+    let child = sb
         .std_cmd(&api(&server))
         .args(["search", "x"])
         .stdout(std::process::Stdio::piped())

@@ -4,4 +4,5 @@
 mod common;
 mod errors;
 mod search;
+mod shelves;
 mod show;

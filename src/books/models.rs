@@ -162,6 +162,18 @@ impl Shelf {
     pub fn raw(&self) -> &Value {
         &self.raw
     }
+
+    /// A shelf known only by its id (given as a number on the command line).
+    pub fn with_id(id: i64) -> Shelf {
+        Shelf {
+            id,
+            title: String::new(),
+            access: None,
+            volume_count: None,
+            updated: None,
+            raw: Value::Null,
+        }
+    }
 }
 
 impl Serialize for Shelf {

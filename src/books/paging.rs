@@ -55,7 +55,10 @@ where
     if first.items.is_empty() {
         return Ok(0);
     }
-    let ended = is_last(&first, paging.offset, first_max);
+    let ended = is_last(&first, paging.offset);
+    // Only a hint for planning (a shelf's count is exact, a search's is an
+    // estimate): a full page past it still leads to the next one.
+    let mut total_hint = first.total_items;
     take(first.items, &mut emitted)?;
     if ended {
         return Ok(emitted);
@@ -71,6 +74,9 @@ where
         // one page per job), then fetch them together.
         let mut plan = Vec::new();
         let mut want = paging.limit.map_or(PAGE_SIZE * jobs, |l| l - emitted);
+        if let Some(total) = total_hint.take().and_then(|t| usize::try_from(t).ok()) {
+            want = want.min(total.saturating_sub(next_start).max(1));
+        }
         while want > 0 {
             let max = if exact { want.min(PAGE_SIZE) } else { PAGE_SIZE };
             plan.push((next_start, max));
@@ -86,12 +92,12 @@ where
         let mut starts = plan.iter();
         while let Some(page) = pages.next().await {
             let page = page?;
-            let (start, max) = starts.next().copied().unwrap_or_default();
+            let (start, _) = starts.next().copied().unwrap_or_default();
             if page.items.is_empty() {
                 ended = true;
                 break;
             }
-            ended = is_last(&page, start, max);
+            ended = is_last(&page, start);
             added += take(page.items, &mut emitted)?;
             if done(emitted) || ended {
                 break;
@@ -105,12 +111,12 @@ where
     Ok(emitted)
 }
 
-/// A short page is the last one when `totalItems` agrees that nothing
-/// follows. Alone, neither is trusted: the API returns short pages in the
-/// middle of a list, and `totalItems` is only an estimate. Together they
-/// spare the request for an empty page at the end of every short list.
-fn is_last(page: &VolumesPage, start: usize, max: usize) -> bool {
-    page.items.len() < max
+/// A page shorter than a whole page is the last one when `totalItems` agrees
+/// that nothing follows. Alone, neither is trusted: the API returns short
+/// pages in the middle of a list, and `totalItems` is only an estimate.
+/// Together they spare the request for an empty page at the end of a list.
+fn is_last(page: &VolumesPage, start: usize) -> bool {
+    page.items.len() < PAGE_SIZE
         && page
             .total_items
             .is_some_and(|t| (start + page.items.len()) as u64 >= t)

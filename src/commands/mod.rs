@@ -2,6 +2,7 @@
 //! the results to `Output`; none of them prints on its own.
 
 pub mod search;
+pub mod shelves;
 pub mod show;
 
 use std::sync::Arc;
@@ -29,6 +30,11 @@ impl Context {
             s.api_key.clone(),
             s.country.clone(),
         ))
+    }
+
+    /// Pages in flight at once when paging.
+    pub fn jobs(&self) -> usize {
+        4
     }
 
     pub fn shared_client(&self) -> Result<Arc<Client>, books::Error> {
