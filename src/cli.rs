@@ -43,6 +43,21 @@ pub struct GlobalArgs {
     /// Log each request to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Print only data and errors: no progress, warnings or notes
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to colour tables (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {
@@ -69,6 +84,18 @@ pub enum Command {
     Show(ShowArgs),
     /// List and change bookshelves (yours after `gbooks login`, or anyone's public ones)
     Shelves(ShelvesArgs),
+    /// Open a volume's Google Books page in the browser
+    Open {
+        /// The volume id, e.g. AbyoDwAAQBAJ
+        volume_id: String,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,11 @@ pub struct Settings {
     pub country: Option<String>,
     pub timeout: Duration,
     pub verbose: u8,
+    pub quiet: bool,
+    /// `$BROWSER`, for `open` and `login`.
+    pub browser: Option<String>,
+    /// Colour for tables: `None` leaves it to whether stdout is a terminal.
+    pub color: Option<bool>,
     pub config_dir: PathBuf,
 }
 
@@ -152,6 +157,14 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         country,
         timeout: Duration::from_secs_f64(global.timeout.unwrap_or(30.0)),
         verbose: global.verbose,
+        quiet: global.quiet,
+        browser: env.var("BROWSER"),
+        color: match global.color {
+            cli::ColorChoice::Always => Some(true),
+            cli::ColorChoice::Never => Some(false),
+            // https://no-color.org: any non-empty value turns colour off.
+            cli::ColorChoice::Auto => env.var("NO_COLOR").map(|_| false),
+        },
         config_dir,
     })
 }
@@ -221,6 +234,25 @@ mod tests {
         assert_eq!(s.api_key.unwrap().expose(), "flag");
         assert_eq!(s.format, Format::Json);
         assert_eq!(s.country.as_deref(), Some("US"));
+    }
+
+    #[test]
+    fn no_color_turns_auto_colour_off() {
+        assert_eq!(settings(&[], &[], "").unwrap().color, None);
+        assert_eq!(
+            settings(&[], &[("NO_COLOR", "1")], "").unwrap().color,
+            Some(false)
+        );
+        assert_eq!(
+            settings(&["--color", "always"], &[("NO_COLOR", "1")], "")
+                .unwrap()
+                .color,
+            Some(true)
+        );
+        assert_eq!(
+            settings(&["--color", "never"], &[], "").unwrap().color,
+            Some(false)
+        );
     }
 
     #[test]

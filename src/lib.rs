@@ -2,11 +2,13 @@
 
 pub mod auth;
 pub mod books;
+pub mod browser;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
 pub mod output;
+pub mod progress;
 pub mod sanitize;
 pub mod secret;
 
@@ -18,12 +20,16 @@ use output::Output;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = config::resolve(&cli.global, &config::ProcessEnv)?;
     init_logging(settings.verbose);
-    let mut out = Output::stdout(settings.format);
+    output::set_quiet(settings.quiet);
+    let mut out = Output::stdout(settings.format, settings.color);
     let ctx = Context::new(settings);
     match &cli.command {
         Command::Search(args) => commands::search::run(&ctx, args, &mut out).await,
         Command::Show(args) => commands::show::run(&ctx, args, &mut out).await,
         Command::Shelves(args) => commands::shelves::run(&ctx, args, &mut out).await,
+        Command::Open { volume_id } => commands::open::run(&ctx, volume_id),
+        Command::Completions { shell } => commands::shell::completions(*shell, &mut out),
+        Command::Man => commands::shell::man(&mut out),
     }
 }
 

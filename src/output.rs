@@ -2,6 +2,9 @@
 //! a table for people, or JSON, JSON Lines or CSV for scripts.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anstyle::Style;
 
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -23,7 +26,23 @@ pub struct Output {
     /// Terminal width when stdout is a terminal; piped output is never cut.
     width: Option<usize>,
     tty: bool,
+    color: bool,
 }
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: only data and errors are printed.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Sparing colour: ids dim, titles bold.
+const ID_STYLE: Style = Style::new().dimmed();
+const TITLE_STYLE: Style = Style::new().bold();
 
 const VOLUME_CSV: [&str; 9] = [
     "id",
@@ -38,15 +57,24 @@ const VOLUME_CSV: [&str; 9] = [
 ];
 
 impl Output {
-    pub fn stdout(format: Format) -> Output {
+    /// `color`: forced on or off, or `None` for "when stdout is a terminal".
+    pub fn stdout(format: Format, color: Option<bool>) -> Output {
         let tty = io::stdout().is_terminal();
         let width = tty.then(|| terminal_size::terminal_size().map_or(80, |(w, _)| w.0 as usize));
+        let color = color.unwrap_or(tty);
         Output {
             format,
             out: Box::new(io::BufWriter::new(io::stdout())),
             width,
             tty,
+            color,
         }
+    }
+
+    /// Bytes exactly as given (completion scripts, the man page).
+    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.out.flush()
     }
 
     pub fn format(&self) -> Format {
@@ -139,7 +167,9 @@ impl Output {
     /// A table with a header; `shrink` names the columns that give up width
     /// on a narrow terminal.
     pub fn table(&mut self, headers: &[&str], rows: &[Vec<String>], shrink: &[usize]) -> io::Result<()> {
-        let text = render_table(headers, rows, self.width, shrink);
+        let styles = [ID_STYLE, TITLE_STYLE];
+        let styles: &[Style] = if self.color { &styles } else { &[] };
+        let text = render_table(headers, rows, self.width, shrink, styles);
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }
@@ -189,8 +219,12 @@ impl Output {
     }
 }
 
-/// A message for the person at the terminal: stderr, never stdout.
+/// A message for the person at the terminal: stderr, never stdout, and
+/// nothing with `--quiet`.
 pub fn status(message: &str) {
+    if is_quiet() {
+        return;
+    }
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{message}");
 }
@@ -294,6 +328,7 @@ pub fn render_table(
     rows: &[Vec<String>],
     width: Option<usize>,
     shrink: &[usize],
+    styles: &[Style],
 ) -> String {
     const GAP: usize = 2;
     let cols = headers.len();
@@ -318,21 +353,27 @@ pub fn render_table(
         }
     }
     let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+    let mut line = |cells: &mut dyn Iterator<Item = &str>, styles: &[Style]| {
         let mut text = String::new();
         for (i, cell) in cells.enumerate().take(cols) {
             let cell = truncate(cell, widths[i]);
-            text.push_str(&cell);
-            if i + 1 < cols {
-                text.push_str(&" ".repeat(widths[i] - cell.width() + GAP));
+            let pad = if i + 1 < cols {
+                widths[i] - cell.width() + GAP
+            } else {
+                0
+            };
+            match styles.get(i).filter(|_| !cell.is_empty()) {
+                Some(style) => text.push_str(&format!("{}{cell}{}", style.render(), style.render_reset())),
+                None => text.push_str(&cell),
             }
+            text.push_str(&" ".repeat(pad));
         }
         out.push_str(text.trim_end());
         out.push('\n');
     };
-    line(&mut headers.iter().copied());
+    line(&mut headers.iter().copied(), &[]);
     for row in rows {
-        line(&mut row.iter().map(String::as_str));
+        line(&mut row.iter().map(String::as_str), styles);
     }
     out
 }
@@ -370,7 +411,7 @@ mod tests {
 
     #[test]
     fn piped_tables_are_never_cut() {
-        let t = render_table(&["ID", "TITLE", "AUTHORS", "YEAR"], &rows(), None, &[1, 2]);
+        let t = render_table(&["ID", "TITLE", "AUTHORS", "YEAR"], &rows(), None, &[1, 2], &[]);
         assert_eq!(
             t.lines().nth(1).unwrap(),
             "id1  A very long title that goes on and on  Someone  1999"
@@ -379,11 +420,38 @@ mod tests {
 
     #[test]
     fn terminal_tables_fit() {
-        let t = render_table(&["ID", "TITLE", "AUTHORS", "YEAR"], &rows(), Some(40), &[1, 2]);
+        let t = render_table(
+            &["ID", "TITLE", "AUTHORS", "YEAR"],
+            &rows(),
+            Some(40),
+            &[1, 2],
+            &[],
+        );
         for line in t.lines() {
             assert!(line.width() <= 40, "{line:?}");
         }
         assert!(t.contains('…'));
+    }
+
+    #[test]
+    fn colour_is_sparing_and_keeps_alignment() {
+        let t = render_table(
+            &["ID", "TITLE", "AUTHORS", "YEAR"],
+            &rows(),
+            None,
+            &[1, 2],
+            &[ID_STYLE, TITLE_STYLE],
+        );
+        let row = t.lines().nth(1).unwrap();
+        assert!(
+            row.starts_with("\u{1b}[2mid1\u{1b}[0m  \u{1b}[1mA very long title"),
+            "{row:?}"
+        );
+        assert!(row.ends_with("  Someone  1999"));
+        assert!(
+            !t.lines().next().unwrap().contains('\u{1b}'),
+            "headers stay plain"
+        );
     }
 
     #[test]

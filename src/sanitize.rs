@@ -138,4 +138,18 @@ mod tests {
         assert_eq!(html_to_text(html), "Bold & it\n\nSecond para\nline — A");
         assert_eq!(html_to_text("1 < 2 & 3"), "1 < 2 & 3");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn terminal_text_has_no_controls(text in "\\PC*|[\\x00-\\x1f\\x7f\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}a-z]*") {
+            let line = terminal_line(&text);
+            proptest::prop_assert!(!line.chars().any(is_unsafe));
+            proptest::prop_assert!(!terminal_text(&text).chars().any(|c| c != '\n' && is_unsafe(c)));
+        }
+
+        #[test]
+        fn html_to_text_never_panics(html in "[<>&;#a-z0-9/ ]{0,60}") {
+            let _ = html_to_text(&html);
+        }
+    }
 }

@@ -267,6 +267,7 @@ async fn pages_past_forty_without_repeats() {
     let ids: Vec<&str> = got.iter().map(|v| v["id"].as_str().unwrap()).collect();
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(ids.len(), 85);
+    assert_eq!(stderr(&out), "", "no progress bar when stderr is not a terminal");
     assert_eq!(unique.len(), 85);
     let q = queries(&server).await;
     assert!(q

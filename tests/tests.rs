@@ -2,6 +2,7 @@
 //! `gbooks` binary against local fakes.
 
 mod common;
+mod daily;
 mod errors;
 mod search;
 mod shelves;

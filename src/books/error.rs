@@ -243,4 +243,21 @@ mod tests {
         let e = ApiError::from_body(500, b"");
         assert_eq!(e.to_string(), "500 Internal Server Error: Internal Server Error");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_a_one_line_error(status in 400u16..600, body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let e = ApiError::from_body(status, &body);
+            proptest::prop_assert_eq!(e.status, status);
+            let _ = e.to_string();
+        }
+
+        #[test]
+        fn any_json_shape_is_read_without_panic(message in "\\PC{0,40}", reason in proptest::option::of("[a-zA-Z_]{1,20}"), code in 0i64..1000) {
+            let body = serde_json::json!({"error": {"code": code, "message": message, "errors": [{"reason": reason}]}});
+            let e = ApiError::from_body(503, body.to_string().as_bytes());
+            proptest::prop_assert_eq!(e.reason, reason);
+            proptest::prop_assert_eq!(e.message, message);
+        }
+    }
 }

@@ -116,4 +116,25 @@ mod tests {
         assert_eq!(encode("Cien años \"x\""), "Cien%20a%C3%B1os%20%22x%22");
         assert_eq!(encode_pairs([("q", "a=b"), ("x", "-._~")]), "q=a%3Db&x=-._~");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn encoding_round_trips(text in "\\PC*") {
+            let encoded = encode(&text);
+            proptest::prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8().unwrap();
+            proptest::prop_assert_eq!(decoded, text);
+        }
+
+        #[test]
+        fn field_values_survive_quoting(words in proptest::collection::vec("[^\"\\s]{1,8}", 1..4)) {
+            let value = words.join(" ");
+            let q = Terms { words: vec![], fields: vec![(Field::Title, value.clone())] }.to_q().unwrap();
+            if words.len() > 1 {
+                proptest::prop_assert_eq!(q, format!("intitle:\"{value}\""));
+            } else {
+                proptest::prop_assert_eq!(q, format!("intitle:{value}"));
+            }
+        }
+    }
 }

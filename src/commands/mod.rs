@@ -1,7 +1,9 @@
 //! One module per noun. Each turns resolved settings into requests and hands
 //! the results to `Output`; none of them prints on its own.
 
+pub mod open;
 pub mod search;
+pub mod shell;
 pub mod shelves;
 pub mod show;
 

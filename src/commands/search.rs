@@ -7,6 +7,7 @@ use crate::books::SearchParams;
 use crate::cli::{wire, SearchArgs};
 use crate::error::UsageError;
 use crate::output::Output;
+use crate::progress::Progress;
 
 /// The fields a table or CSV row shows: asking only for them keeps answers small.
 pub const SUMMARY_FIELDS: &str =
@@ -59,6 +60,11 @@ pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::
         offset: usize::try_from(args.offset).unwrap_or(usize::MAX),
         jobs: 4,
     };
+    // A bar only for work that spans pages.
+    let progress = match paging.limit {
+        Some(n) if n > paging::PAGE_SIZE => Progress::new(Some(n as u64), "volumes"),
+        _ => Progress::hidden(),
+    };
     let mut list = out.volume_list().context("writing output")?;
     paging::each_page(
         paging,
@@ -66,7 +72,10 @@ pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::
             let (client, params) = (&client, &params);
             async move { client.search(params, start, max).await }
         },
-        |page| list.push(page).map_err(Into::into),
+        |page| {
+            progress.inc(page.len() as u64);
+            list.push(page).map_err(Into::into)
+        },
     )
     .await?;
     list.finish()?;

@@ -11,6 +11,7 @@ use crate::books::{Client, Shelf};
 use crate::cli::{ShelvesArgs, ShelvesCommand};
 use crate::error::UsageError;
 use crate::output::{self, Output};
+use crate::progress::Progress;
 
 pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow::Result<()> {
     let client = ctx.client()?;
@@ -33,11 +34,15 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                 jobs: ctx.jobs(),
             };
             let fields = out.is_summary().then_some(SUMMARY_FIELDS);
+            let progress = Progress::new(None, "volumes");
             let mut list = out.volume_list().context("writing output")?;
             paging::each_page(
                 paging,
                 |start, max| client.shelf_volumes(user, shelf.id, start, max, fields),
-                |page| list.push(page).map_err(Into::into),
+                |page| {
+                    progress.inc(page.len() as u64);
+                    list.push(page).map_err(Into::into)
+                },
             )
             .await?;
             list.finish()?;

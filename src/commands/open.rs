@@ -1,0 +1,19 @@
+use super::Context;
+use crate::books::query;
+use crate::error::UsageError;
+use crate::output;
+
+/// Opens the volume's Google Books page. The URL is built from the id, so
+/// this costs no API quota.
+pub fn run(ctx: &Context, volume_id: &str) -> anyhow::Result<()> {
+    let id = volume_id.trim();
+    if id.is_empty() {
+        return Err(UsageError::new("empty volume id").into());
+    }
+    let url = format!("https://books.google.com/books?id={}", query::encode(id));
+    output::status(&format!("Opening {url}"));
+    if let Err(e) = crate::browser::open(&url, ctx.settings.browser.as_deref()) {
+        output::status(&format!("gbooks: warning: {e}"));
+    }
+    Ok(())
+}
