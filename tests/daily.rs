@@ -131,3 +131,46 @@ fn open_uses_browser_and_prints_the_url() {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), url);
 }
+
+/// On a terminal the table fits its width and is coloured; `script` gives a pty.
+#[tokio::test]
+async fn on_a_terminal_tables_fit_and_have_colour() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no /usr/bin/script for a pseudo-terminal");
+        return;
+    }
+    let server = wiremock::MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", fixture_json("search_dune.json")).await;
+    let sb = Sandbox::new();
+    let log = sb.dir.path().join("typescript");
+    let bin = assert_cmd::cargo::cargo_bin("gbooks");
+    let inner = format!("stty rows 24 cols 50; '{}' search dune --limit 3", bin.display());
+    let mut cmd = std::process::Command::new("/usr/bin/script");
+    cmd.args(["-qec", &inner])
+        .arg(&log)
+        .stdout(std::process::Stdio::null());
+    for (k, v) in sb.std_cmd(&api(&server)).get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    assert!(cmd.status().unwrap().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("Dune") || l.starts_with("ID"))
+        .collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    for row in &rows {
+        let plain = row
+            .replace("\u{1b}[2m", "")
+            .replace("\u{1b}[1m", "")
+            .replace("\u{1b}[0m", "");
+        assert!(plain.trim_end_matches('\r').chars().count() <= 50, "{plain:?}");
+    }
+    assert!(text.contains('…'), "long titles are cut: {text}");
+    assert!(
+        text.contains("\u{1b}[1mDune"),
+        "titles are bold on a terminal: {text}"
+    );
+}
