@@ -146,7 +146,9 @@ async fn on_a_terminal_tables_fit_and_have_colour() {
     let bin = assert_cmd::cargo::cargo_bin("gbooks");
     let inner = format!("stty rows 24 cols 50; '{}' search dune --limit 3", bin.display());
     let mut cmd = std::process::Command::new("/usr/bin/script");
-    cmd.args(["-qec", &inner])
+    cmd.env_clear()
+        .env("TERM", "xterm")
+        .args(["-qec", &inner])
         .arg(&log)
         .stdout(std::process::Stdio::null());
     for (k, v) in sb.std_cmd(&api(&server)).get_envs() {
