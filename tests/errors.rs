@@ -399,3 +399,42 @@ async fn ctrl_c_exits_130_quietly() {
     assert_eq!(out.status.code(), Some(130));
     assert_eq!(stderr(&out), "");
 }
+
+/// A server that hangs up on the first connection without answering, then
+/// serves normally: the dropped connection is retried.
+#[test]
+fn dropped_connection_is_retried() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut served = 0;
+        for (i, stream) in listener.incoming().enumerate() {
+            let mut stream = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            if i == 0 {
+                drop(stream); // hang up mid-request
+                continue;
+            }
+            let body = r#"{"kind":"books#volumes","totalItems":0}"#;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+            served += 1;
+            break;
+        }
+        served
+    });
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd(&format!("http://127.0.0.1:{port}/books/v1"))
+        .args(["search", "x", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "[]");
+    assert_eq!(server.join().unwrap(), 1);
+}
