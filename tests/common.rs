@@ -130,3 +130,27 @@ pub fn stdout(output: &std::process::Output) -> String {
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A list of `total` volumes `v0`, `v1`, … served by `startIndex` and
+/// `maxResults`. With `repeat`, every page after the first starts with that
+/// volume again, as the API sometimes does.
+pub fn paged_list(total: usize, total_items: u64, repeat: Option<usize>) -> impl wiremock::Respond {
+    move |req: &wiremock::Request| {
+        let get = |k: &str| -> usize {
+            req.url
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .map_or(0, |(_, v)| v.parse().unwrap())
+        };
+        let (start, max) = (get("startIndex"), get("maxResults"));
+        let mut items: Vec<Value> = (start..(start + max).min(total))
+            .map(|i| volume(&format!("v{i}"), "t"))
+            .collect();
+        if let (Some(r), true) = (repeat, start > 0 && !items.is_empty()) {
+            items[0] = volume(&format!("v{r}"), "t");
+        }
+        let mut page = volumes(items);
+        page["totalItems"] = total_items.into();
+        ResponseTemplate::new(200).set_body_json(page)
+    }
+}

@@ -1,6 +1,6 @@
 use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 use crate::common::*;
 
@@ -238,22 +238,7 @@ async fn pages_past_forty_without_repeats() {
     // Pages of 40; each later page repeats one volume of the first.
     Mock::given(method("GET"))
         .and(path("/books/v1/volumes"))
-        .respond_with(|req: &wiremock::Request| {
-            let get = |k: &str| -> usize {
-                req.url
-                    .query_pairs()
-                    .find(|(n, _)| n == k)
-                    .map_or(0, |(_, v)| v.parse().unwrap())
-            };
-            let (start, max) = (get("startIndex"), get("maxResults"));
-            let mut items: Vec<Value> = (start..(start + max).min(95))
-                .map(|i| volume(&format!("v{i}"), "t"))
-                .collect();
-            if start > 0 && !items.is_empty() {
-                items[0] = volume("v1", "t");
-            }
-            ResponseTemplate::new(200).set_body_json(volumes(items))
-        })
+        .respond_with(paged_list(95, 1000, Some(1)))
         .mount(&server)
         .await;
     let sb = Sandbox::new();

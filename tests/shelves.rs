@@ -1,6 +1,6 @@
 use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 use crate::common::*;
 
@@ -105,21 +105,7 @@ async fn a_whole_shelf_pages_by_forty() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/books/v1/users/{USER}/bookshelves/0/volumes")))
-        .respond_with(|req: &wiremock::Request| {
-            let get = |k: &str| -> usize {
-                req.url
-                    .query_pairs()
-                    .find(|(n, _)| n == k)
-                    .map_or(0, |(_, v)| v.parse().unwrap())
-            };
-            let (start, max) = (get("startIndex"), get("maxResults"));
-            let items: Vec<Value> = (start..(start + max).min(130))
-                .map(|i| volume(&format!("v{i}"), "t"))
-                .collect();
-            let mut page = volumes(items);
-            page["totalItems"] = 130.into();
-            ResponseTemplate::new(200).set_body_json(page)
-        })
+        .respond_with(paged_list(130, 130, None))
         .mount(&server)
         .await;
     let sb = Sandbox::new();

@@ -7,10 +7,16 @@ pub mod shell;
 pub mod shelves;
 pub mod show;
 
+use std::future::Future;
 use std::sync::Arc;
 
-use crate::books::{self, Client, Http};
+use anyhow::Context as _;
+
+use crate::books::paging::{self, Paging, PAGE_SIZE};
+use crate::books::{self, Client, Http, VolumesPage};
 use crate::config::Settings;
+use crate::output::Output;
+use crate::progress::Progress;
 
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {
@@ -42,4 +48,26 @@ impl Context {
     pub fn shared_client(&self) -> Result<Arc<Client>, books::Error> {
         self.client().map(Arc::new)
     }
+}
+
+/// Volumes page by page, rendered as they arrive, with a progress bar when
+/// the list spans pages.
+pub async fn print_pages<F, Fut>(out: &mut Output, paging: Paging, fetch: F) -> anyhow::Result<()>
+where
+    F: Fn(usize, usize) -> Fut,
+    Fut: Future<Output = Result<VolumesPage, books::Error>>,
+{
+    let progress = match paging.limit {
+        Some(n) if n <= PAGE_SIZE => Progress::hidden(),
+        Some(n) => Progress::new(Some(n as u64), "volumes"),
+        None => Progress::new(None, "volumes"),
+    };
+    let mut list = out.volume_list().context("writing output")?;
+    paging::each_page(paging, fetch, |page| {
+        progress.inc(page.len() as u64);
+        list.push(page).map_err(Into::into)
+    })
+    .await?;
+    list.finish()?;
+    Ok(())
 }

@@ -1,13 +1,10 @@
-use anyhow::Context as _;
-
 use super::Context;
-use crate::books::paging::{self, Paging};
+use crate::books::paging::Paging;
 use crate::books::query::{Field, Terms};
 use crate::books::SearchParams;
 use crate::cli::{wire, SearchArgs};
 use crate::error::UsageError;
 use crate::output::Output;
-use crate::progress::Progress;
 
 /// The fields a table or CSV row shows: asking only for them keeps answers small.
 pub const SUMMARY_FIELDS: &str =
@@ -58,26 +55,11 @@ pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::
     let paging = Paging {
         limit: Some(usize::try_from(args.limit).unwrap_or(usize::MAX)),
         offset: usize::try_from(args.offset).unwrap_or(usize::MAX),
-        jobs: 4,
+        jobs: ctx.jobs(),
     };
-    // A bar only for work that spans pages.
-    let progress = match paging.limit {
-        Some(n) if n > paging::PAGE_SIZE => Progress::new(Some(n as u64), "volumes"),
-        _ => Progress::hidden(),
-    };
-    let mut list = out.volume_list().context("writing output")?;
-    paging::each_page(
-        paging,
-        |start, max| {
-            let (client, params) = (&client, &params);
-            async move { client.search(params, start, max).await }
-        },
-        |page| {
-            progress.inc(page.len() as u64);
-            list.push(page).map_err(Into::into)
-        },
-    )
-    .await?;
-    list.finish()?;
-    Ok(())
+    super::print_pages(out, paging, |start, max| {
+        let (client, params) = (&client, &params);
+        async move { client.search(params, start, max).await }
+    })
+    .await
 }

@@ -2,16 +2,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use anyhow::Context as _;
-
 use super::search::SUMMARY_FIELDS;
 use super::Context;
-use crate::books::paging::{self, Paging};
+use crate::books::paging::Paging;
 use crate::books::{Client, Shelf};
 use crate::cli::{ShelvesArgs, ShelvesCommand};
 use crate::error::UsageError;
 use crate::output::{self, Output};
-use crate::progress::Progress;
 
 pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow::Result<()> {
     let client = ctx.client()?;
@@ -34,19 +31,10 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                 jobs: ctx.jobs(),
             };
             let fields = out.is_summary().then_some(SUMMARY_FIELDS);
-            let progress = Progress::new(None, "volumes");
-            let mut list = out.volume_list().context("writing output")?;
-            paging::each_page(
-                paging,
-                |start, max| client.shelf_volumes(user, shelf.id, start, max, fields),
-                |page| {
-                    progress.inc(page.len() as u64);
-                    list.push(page).map_err(Into::into)
-                },
-            )
-            .await?;
-            list.finish()?;
-            Ok(())
+            super::print_pages(out, paging, |start, max| {
+                client.shelf_volumes(user, shelf.id, start, max, fields)
+            })
+            .await
         }
         Some(ShelvesCommand::Add { shelf, volume_id }) => {
             let (shelf, id) = (resolve(&client, None, shelf).await?, check_volume(volume_id)?);
