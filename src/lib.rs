@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod books;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Search(args) => commands::search::run(&ctx, args, &mut out).await,
         Command::Show(args) => commands::show::run(&ctx, args, &mut out).await,
+        Command::Cache(cmd) => commands::cache::run(&ctx, cmd, &mut out),
     }
 }
 

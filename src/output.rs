@@ -147,6 +147,44 @@ impl Output {
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    /// One line of plain text, such as a path for `$(gbooks cache path)`.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        let text = self.clean(text);
+        writeln!(self.out, "{text}")?;
+        self.out.flush()
+    }
+
+    /// One record: "Name: value" lines for people; for scripts the JSON
+    /// object `value` (CSV: its keys as the header).
+    pub fn record(&mut self, value: &serde_json::Value, lines: &[(&str, String)]) -> io::Result<()> {
+        match self.format {
+            Format::Json => self.json(value)?,
+            Format::Jsonl => self.jsonl(value)?,
+            Format::Csv => {
+                let empty = serde_json::Map::new();
+                let object = value.as_object().unwrap_or(&empty);
+                let header: Vec<&str> = object.keys().map(String::as_str).collect();
+                let row: Vec<String> = object
+                    .values()
+                    .map(|v| match v {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => self.clean(s),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                self.csv_row(&header)?;
+                self.csv_row(&row)?;
+            }
+            Format::Table => {
+                for (name, text) in lines {
+                    let line = format!("{:<11} {}\n", format!("{name}:"), self.clean(text));
+                    self.out.write_all(line.as_bytes())?;
+                }
+            }
+        }
+        self.out.flush()
+    }
 }
 
 /// Volumes rendered as they arrive: JSON Lines and CSV stream, a table and a

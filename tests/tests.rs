@@ -1,5 +1,6 @@
 //! One integration test binary (it links once): each module runs the real
 //! `gbooks` binary against local fakes.
 
+mod cache;
 mod common;
 mod search;
