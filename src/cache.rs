@@ -23,8 +23,8 @@ const SCHEMA_VERSION: i64 = 1;
 /// How long to wait for another process's write before giving up on the cache.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 /// A hit refreshes its "last used" time only if older than this: LRU needs
-/// no precision finer than that, and a re-run then writes nothing.
-const TOUCH_AFTER_MS: i64 = 60_000;
+/// no finer precision, and a re-run within the hour writes nothing.
+const TOUCH_AFTER_MS: i64 = 3_600_000;
 /// Eviction checks the total size after this share of the cap was written.
 const CHECK_EVERY_FRACTION: u64 = 20;
 /// Eviction goes below the cap by this much, so that it is not redone on every run.
@@ -189,20 +189,20 @@ impl Cache {
         let mut excess = total - target;
         let mut doomed = Vec::new();
         {
-            let mut stmt = conn.prepare("SELECT key, size FROM responses ORDER BY used_at, stored_at")?;
+            let mut stmt = conn.prepare("SELECT rowid, size FROM responses ORDER BY used_at")?;
             let mut rows = stmt.query([])?;
             while excess > 0 {
                 let Some(row) = rows.next()? else { break };
                 let size: i64 = row.get(1)?;
                 excess = excess.saturating_sub(size.max(0) as u64);
-                doomed.push(row.get::<_, String>(0)?);
+                doomed.push(row.get::<_, i64>(0)?);
             }
         }
         let tx = conn.unchecked_transaction()?;
         {
-            let mut stmt = tx.prepare_cached("DELETE FROM responses WHERE key = ?1")?;
-            for key in &doomed {
-                stmt.execute([key])?;
+            let mut stmt = tx.prepare_cached("DELETE FROM responses WHERE rowid = ?1")?;
+            for rowid in &doomed {
+                stmt.execute([rowid])?;
             }
         }
         tx.commit()?;
@@ -394,7 +394,8 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
                  used_at INTEGER NOT NULL,
                  body BLOB NOT NULL
              );
-             CREATE INDEX responses_used_at ON responses (used_at);
+             -- Covers the size sum, eviction and stats: they never read the bodies.
+             CREATE INDEX responses_lru ON responses (used_at, size, stored_at);
              PRAGMA user_version = {SCHEMA_VERSION};"
         ))?;
     }
