@@ -38,6 +38,8 @@ pub enum Error {
     Sqlite { path: PathBuf, source: rusqlite::Error },
     #[error("cannot remove the corrupted cache {path}: {source}")]
     Remove { path: PathBuf, source: std::io::Error },
+    #[error("the cache {path} failed earlier in this run")]
+    Unusable { path: PathBuf },
 }
 
 /// Parses a time to live such as `30m`, `7d` or `1h 30m`.
@@ -89,12 +91,13 @@ impl Cache {
         let mut warned = false;
         let conn = match connect(&path) {
             Err(e) if is_corrupt(&e) => {
+                let conn = rebuild(&path)?;
                 warned = true;
                 warn(&format!(
                     "the cache {} was corrupted; starting a new one",
                     path.display()
                 ));
-                rebuild(&path)?
+                conn
             }
             other => other.map_err(|source| Error::Sqlite {
                 path: path.clone(),
@@ -275,7 +278,9 @@ impl Cache {
     }
 
     fn unusable(&self) -> Error {
-        self.sqlite(rusqlite::Error::InvalidQuery)
+        Error::Unusable {
+            path: self.path.clone(),
+        }
     }
 
     /// One warning per run; a corrupted file is replaced so that the next
