@@ -40,6 +40,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "CC")]
     pub country: Option<String>,
 
+    /// How long cached answers stay fresh, e.g. 30m or 7d [default: 24h, or cache_ttl in config.toml]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::cache::parse_ttl)]
+    pub cache_ttl: Option<std::time::Duration>,
+
+    /// Neither read nor write the local cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     /// Log each request to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -96,6 +104,19 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+    /// Look at or empty the local cache of answers
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print where the cache file is
+    Path,
+    /// Count the cached answers, their size and the oldest one
+    Stats,
+    /// Remove every cached answer
+    Clear,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,18 @@ pub struct Settings {
     /// Colour for tables: `None` leaves it to whether stdout is a terminal.
     pub color: Option<bool>,
     pub config_dir: PathBuf,
+    pub cache: CacheSettings,
+}
+
+/// The local cache of public answers.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// False with `--no-cache`: neither read nor written.
+    pub enabled: bool,
+    /// `None` when there is no home directory to put it in.
+    pub dir: Option<PathBuf>,
+    pub ttl: Duration,
+    pub max_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +73,8 @@ pub struct FileConfig {
     pub api_key: Option<String>,
     pub format: Option<String>,
     pub country: Option<String>,
+    /// How long cached answers stay fresh, e.g. "7d".
+    pub cache_ttl: Option<String>,
 }
 
 /// The process environment, or a map in tests.
@@ -84,6 +98,15 @@ pub fn config_dir(env: &dyn Env) -> Result<PathBuf, ConfigError> {
     directories::ProjectDirs::from("", "", "gbooks")
         .map(|d| d.config_dir().to_path_buf())
         .ok_or(ConfigError::NoConfigDir)
+}
+
+/// Where the cache lives: GBOOKS_CACHE_DIR, else the platform cache dir
+/// (`~/.cache/gbooks`, honouring XDG_CACHE_HOME).
+pub fn cache_dir(env: &dyn Env) -> Option<PathBuf> {
+    if let Some(dir) = env.var("GBOOKS_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "gbooks").map(|d| d.cache_dir().to_path_buf())
 }
 
 pub fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -150,6 +173,13 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         None => None,
     };
 
+    let cache_ttl = match (global.cache_ttl, &file.cache_ttl) {
+        (Some(ttl), _) => ttl,
+        (None, Some(text)) => crate::cache::parse_ttl(text)
+            .map_err(|e| ConfigError::Invalid(format!("cache_ttl = {text:?} in config.toml: {e}")))?,
+        (None, None) => crate::cache::DEFAULT_TTL,
+    };
+
     Ok(Settings {
         format,
         api_key,
@@ -166,6 +196,12 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
             cli::ColorChoice::Auto => env.var("NO_COLOR").map(|_| false),
         },
         config_dir,
+        cache: CacheSettings {
+            enabled: !global.no_cache,
+            dir: cache_dir(env),
+            ttl: cache_ttl,
+            max_bytes: crate::cache::DEFAULT_MAX_BYTES,
+        },
     })
 }
 
@@ -263,5 +299,21 @@ mod tests {
         let err = settings(&[], &[], "\n\nformt = \"csv\"\n").unwrap_err();
         assert!(err.to_string().contains("line 3"), "{err}");
         assert!(settings(&[], &[], "country = \"USA\"").is_err());
+    }
+
+    #[test]
+    fn cache_ttl_from_flag_beats_file() {
+        let s = settings(&[], &[], "").unwrap();
+        assert_eq!(s.cache.ttl, Duration::from_secs(86_400));
+        assert!(s.cache.enabled);
+        let s = settings(&[], &[], "cache_ttl = \"7d\"").unwrap();
+        assert_eq!(s.cache.ttl, Duration::from_secs(7 * 86_400));
+        let s = settings(&["--cache-ttl", "30m", "--no-cache"], &[], "cache_ttl = \"7d\"").unwrap();
+        assert_eq!(s.cache.ttl, Duration::from_secs(1800));
+        assert!(!s.cache.enabled);
+        let err = settings(&[], &[], "cache_ttl = \"often\"").unwrap_err();
+        assert!(err.to_string().contains("cache_ttl"), "{err}");
+        let s = settings(&[], &[("GBOOKS_CACHE_DIR", "/tmp/somewhere")], "").unwrap();
+        assert_eq!(s.cache.dir, Some(PathBuf::from("/tmp/somewhere")));
     }
 }

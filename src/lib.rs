@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod books;
 pub mod browser;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Open { volume_id } => commands::open::run(&ctx, volume_id),
         Command::Completions { shell } => commands::shell::completions(*shell, &mut out),
         Command::Man => commands::shell::man(&mut out),
+        Command::Cache(cmd) => commands::cache::run(&ctx, cmd, &mut out),
     }
 }
 

@@ -178,6 +178,44 @@ impl Output {
         self.out.flush()
     }
 
+    /// One line of plain text, such as a path for `$(gbooks cache path)`.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        let text = self.clean(text);
+        writeln!(self.out, "{text}")?;
+        self.out.flush()
+    }
+
+    /// One record: "Name: value" lines for people; for scripts the JSON
+    /// object `value` (CSV: its keys as the header).
+    pub fn record(&mut self, value: &serde_json::Value, lines: &[(&str, String)]) -> io::Result<()> {
+        match self.format {
+            Format::Json => self.json(value)?,
+            Format::Jsonl => self.jsonl(value)?,
+            Format::Csv => {
+                let empty = serde_json::Map::new();
+                let object = value.as_object().unwrap_or(&empty);
+                let header: Vec<&str> = object.keys().map(String::as_str).collect();
+                let row: Vec<String> = object
+                    .values()
+                    .map(|v| match v {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => self.clean(s),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                self.csv_row(&header)?;
+                self.csv_row(&row)?;
+            }
+            Format::Table => {
+                for (name, text) in lines {
+                    let line = format!("{:<11} {}\n", format!("{name}:"), self.clean(text));
+                    self.out.write_all(line.as_bytes())?;
+                }
+            }
+        }
+        self.out.flush()
+    }
+
     /// Bookshelves: the API's objects for JSON, a summary otherwise.
     pub fn shelves(&mut self, shelves: &[Shelf]) -> io::Result<()> {
         let row = |s: &Shelf| {
@@ -217,6 +255,11 @@ impl Output {
         }
         self.out.flush()
     }
+}
+
+/// A warning: on stderr, prefixed, and silenced by `--quiet`.
+pub fn warn(message: &str) {
+    status(&format!("gbooks: warning: {message}"));
 }
 
 /// A message for the person at the terminal: stderr, never stdout, and

@@ -171,14 +171,17 @@ async fn key_comes_from_flag_then_env_then_file() {
     respond(&server, ResponseTemplate::new(200).set_body_json(volumes(vec![]))).await;
     let sb = Sandbox::new();
     sb.write_config("api_key = \"from-file\"\n");
-    sb.cmd(&api(&server)).args(["search", "x"]).assert().success();
     sb.cmd(&api(&server))
-        .args(["search", "x"])
+        .args(["search", "x", "--no-cache"])
+        .assert()
+        .success();
+    sb.cmd(&api(&server))
+        .args(["search", "x", "--no-cache"])
         .env("GBOOKS_API_KEY", "from-env")
         .assert()
         .success();
     sb.cmd(&api(&server))
-        .args(["search", "x", "--api-key", "from-flag"])
+        .args(["search", "x", "--no-cache", "--api-key", "from-flag"])
         .env("GBOOKS_API_KEY", "from-env")
         .assert()
         .success();

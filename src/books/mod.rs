@@ -44,6 +44,13 @@ pub trait ResponseCache: Send + Sync {
     fn put(&self, key: &str, body: &[u8]);
 }
 
+/// An answer, and the cache key to store it under once the caller has
+/// checked it (`None`: from the cache already, or not cacheable).
+struct Fetched {
+    body: bytes::Bytes,
+    cache_key: Option<Url>,
+}
+
 /// Who may see the data: public data goes out with the API key (or the
 /// user's token, or nothing); private data needs the user's token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,8 +214,14 @@ impl Client {
         params: &[(&str, &str)],
         access: Access,
     ) -> Result<T, Error> {
-        let body = self.execute(Method::GET, path, params, access).await?;
-        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponse(e.to_string()))
+        let fetched = self.execute(Method::GET, path, params, access).await?;
+        let value =
+            serde_json::from_slice(&fetched.body).map_err(|e| Error::InvalidResponse(e.to_string()))?;
+        // Stored only once it parses: a proxy's 200 page must not stick for a day.
+        if let (Some(cache), Some(key)) = (&self.cache, &fetched.cache_key) {
+            cache.put(key.as_str(), &fetched.body);
+        }
+        Ok(value)
     }
 
     /// The URL without credentials: also the cache key.
@@ -228,7 +241,7 @@ impl Client {
         path: &[&str],
         params: &[(&str, &str)],
         access: Access,
-    ) -> Result<bytes::Bytes, Error> {
+    ) -> Result<Fetched, Error> {
         let plain = self.url(path, params);
         let mut url = plain.clone();
         let mut bearer = None;
@@ -260,7 +273,10 @@ impl Client {
             .filter(|_| method == Method::GET && bearer.is_none());
         if let Some(body) = cache.and_then(|c| c.get(plain.as_str())) {
             tracing::info!("{} {} -> cached", method, http::redact_url(&url));
-            return Ok(body.into());
+            return Ok(Fetched {
+                body: body.into(),
+                cache_key: None,
+            });
         }
 
         let mut reply = self.http.send(method.clone(), &url, bearer.as_ref()).await?;
@@ -272,10 +288,10 @@ impl Client {
             }
         }
         if (200..300).contains(&reply.status) {
-            if let Some(c) = cache {
-                c.put(plain.as_str(), &reply.body);
-            }
-            return Ok(reply.body);
+            return Ok(Fetched {
+                body: reply.body,
+                cache_key: cache.map(|_| plain),
+            });
         }
         let mut err = ApiError::from_body(reply.status, &reply.body);
         err.hint = self.hint(&err, bearer.is_some());

@@ -1,6 +1,7 @@
 //! One module per noun. Each turns resolved settings into requests and hands
 //! the results to `Output`; none of them prints on its own.
 
+pub mod cache;
 pub mod open;
 pub mod search;
 pub mod shell;
@@ -8,7 +9,7 @@ pub mod shelves;
 pub mod show;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 
@@ -21,23 +22,50 @@ use crate::progress::Progress;
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {
     pub settings: Settings,
+    cache: OnceLock<Option<Arc<crate::cache::Cache>>>,
 }
 
 impl Context {
     pub fn new(settings: Settings) -> Context {
-        Context { settings }
+        Context {
+            settings,
+            cache: OnceLock::new(),
+        }
     }
 
-    /// The Books client for public data: the API key, if any, and nothing else.
+    /// The cache of public answers, opened once; `None` with --no-cache or
+    /// when it cannot be opened (after one warning: a command never fails for it).
+    pub fn response_cache(&self) -> Option<Arc<crate::cache::Cache>> {
+        self.cache
+            .get_or_init(|| {
+                let c = &self.settings.cache;
+                if !c.enabled {
+                    return None;
+                }
+                let Some(dir) = &c.dir else {
+                    crate::cache::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
+                    return None;
+                };
+                match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
+                    Ok(cache) => Some(Arc::new(cache)),
+                    Err(e) => {
+                        crate::cache::warn(&format!("{e}; going on without the cache"));
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+
+    /// The Books client for public data: the API key, if any, and the cache.
     pub fn client(&self) -> Result<Client, books::Error> {
         let s = &self.settings;
         let http = Http::new(s.timeout)?;
-        Ok(Client::new(
-            http,
-            s.api_base.clone(),
-            s.api_key.clone(),
-            s.country.clone(),
-        ))
+        let client = Client::new(http, s.api_base.clone(), s.api_key.clone(), s.country.clone());
+        Ok(match self.response_cache() {
+            Some(cache) => client.with_cache(cache),
+            None => client,
+        })
     }
 
     /// Pages in flight at once when paging.
