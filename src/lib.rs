@@ -23,6 +23,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Search(args) => commands::search::run(&ctx, args, &mut out).await,
         Command::Show(args) => commands::show::run(&ctx, args, &mut out).await,
+        Command::Login(args) => commands::auth::login(&ctx, args).await,
+        Command::Logout => commands::auth::logout(&ctx).await,
+        Command::Auth(args) => commands::auth::run(&ctx, args, &mut out).await,
     }
 }
 

@@ -147,6 +147,39 @@ impl Output {
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    /// One record: "Name: value" lines for a table, `json` for JSON, a
+    /// header and a row for CSV.
+    pub fn record(&mut self, fields: &[(&str, String)], json: &serde_json::Value) -> io::Result<()> {
+        match self.format {
+            Format::Json => self.json(json)?,
+            Format::Jsonl => self.jsonl(json)?,
+            Format::Csv => {
+                let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+                self.csv_row(&names)?;
+                let values: Vec<String> = fields.iter().map(|(_, v)| self.clean(v)).collect();
+                self.csv_row(&values)?;
+            }
+            Format::Table => {
+                let width = fields.iter().map(|(n, _)| n.width()).max().unwrap_or(0) + 1;
+                let mut text = String::new();
+                for (name, value) in fields {
+                    let label = format!("{name}:");
+                    text.push_str(&format!("{label:<width$} {}\n", sanitize::terminal_line(value)));
+                }
+                self.out.write_all(text.as_bytes())?;
+            }
+        }
+        self.out.flush()
+    }
+
+    /// A secret on a line of its own, for `gbooks auth token`: the only
+    /// place a secret is written anywhere.
+    pub fn secret(&mut self, secret: &crate::secret::Secret) -> io::Result<()> {
+        self.out.write_all(secret.expose().as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
 }
 
 /// Volumes rendered as they arrive: JSON Lines and CSV stream, a table and a

@@ -1,34 +1,54 @@
 //! One module per noun. Each turns resolved settings into requests and hands
 //! the results to `Output`; none of them prints on its own.
 
+pub mod auth;
 pub mod search;
 pub mod show;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::auth::Session;
 use crate::books::{self, Client, Http};
 use crate::config::Settings;
 
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {
     pub settings: Settings,
+    session: OnceLock<Arc<Session>>,
 }
 
 impl Context {
     pub fn new(settings: Settings) -> Context {
-        Context { settings }
+        Context {
+            settings,
+            session: OnceLock::new(),
+        }
     }
 
-    /// The Books client for public data: the API key, if any, and nothing else.
+    /// The login, opened only when a request needs a token.
+    pub fn session(&self) -> Result<Arc<Session>, books::Error> {
+        if let Some(session) = self.session.get() {
+            return Ok(session.clone());
+        }
+        let s = &self.settings;
+        let session = Arc::new(Session::new(
+            s.token_store,
+            s.config_dir.clone(),
+            s.client_secret_file.clone(),
+            Http::new(s.timeout)?,
+        ));
+        Ok(self.session.get_or_init(|| session).clone())
+    }
+
+    /// The Books client: the API key for public data, the login's bearer
+    /// token for private data (and for public data when there is no key).
     pub fn client(&self) -> Result<Client, books::Error> {
         let s = &self.settings;
         let http = Http::new(s.timeout)?;
-        Ok(Client::new(
-            http,
-            s.api_base.clone(),
-            s.api_key.clone(),
-            s.country.clone(),
-        ))
+        Ok(
+            Client::new(http, s.api_base.clone(), s.api_key.clone(), s.country.clone())
+                .with_tokens(self.session()?),
+        )
     }
 
     pub fn shared_client(&self) -> Result<Arc<Client>, books::Error> {
