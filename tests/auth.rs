@@ -65,10 +65,6 @@ async fn login_with_curl(sb: &Sandbox, fake: &OAuthFake, extra: &[&str]) -> Outp
     run(cmd).await
 }
 
-fn browser_page(sb: &Sandbox) -> String {
-    std::fs::read_to_string(sb.dir.path().join("browser-page.html")).unwrap_or_default()
-}
-
 #[tokio::test]
 async fn login_end_to_end_stores_tokens_privately() {
     let fake = OAuthFake::start().await;
@@ -95,7 +91,11 @@ async fn login_end_to_end_stores_tokens_privately() {
     assert!(q["redirect_uri"].starts_with("http://127.0.0.1:"));
     assert!(q["state"].len() >= 22, "at least 128 bits");
 
-    assert!(browser_page(&sb).contains("Logged in"), "{}", browser_page(&sb));
+    assert!(
+        browser_page(sb.dir.path()).await.contains("Logged in"),
+        "{}",
+        browser_page(sb.dir.path()).await
+    );
     let creds = stored(&sb);
     assert_eq!(creds["access_token"], ACCESS);
     assert_eq!(creds["refresh_token"], REFRESH);
@@ -132,9 +132,9 @@ async fn forged_state_stores_nothing() {
     assert_eq!(fake.exchanges(), 0, "the code must not be exchanged");
     assert!(!sb.config_dir().join("credentials.json").exists());
     assert!(
-        browser_page(&sb).contains("Login failed"),
+        browser_page(sb.dir.path()).await.contains("Login failed"),
         "{}",
-        browser_page(&sb)
+        browser_page(sb.dir.path()).await
     );
     assert_no_secrets(&out, None);
 }
@@ -153,7 +153,7 @@ async fn denied_consent_exits_4() {
         stderr(&out)
     );
     assert!(!sb.config_dir().join("credentials.json").exists());
-    assert!(browser_page(&sb).contains("access denied"));
+    assert!(browser_page(sb.dir.path()).await.contains("access denied"));
 }
 
 #[tokio::test]

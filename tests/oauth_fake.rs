@@ -265,10 +265,22 @@ pub fn curl_browser(dir: &Path) -> PathBuf {
         "curl-browser",
         &format!(
             "printf '%s\\n' \"$1\" >> '{d}/browser-urls'\n\
-             exec curl -sS -L --max-redirs 2 --max-time 30 -o '{d}/browser-page.html' \"$1\" 2>> '{d}/browser-errors'\n",
+             curl -sS -L --max-redirs 2 --max-time 30 -o '{d}/browser-page.html' \"$1\" 2>> '{d}/browser-errors'\n\
+             touch '{d}/browser-done'\n",
             d = dir.display()
         ),
     )
+}
+
+/// The page the curl browser ended on, once it is done.
+pub async fn browser_page(dir: &Path) -> String {
+    for _ in 0..200 {
+        if dir.join("browser-done").exists() {
+            return std::fs::read_to_string(dir.join("browser-page.html")).unwrap_or_default();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the browser never finished");
 }
 
 /// A `$BROWSER` that only writes down the URL: the test plays the browser.
