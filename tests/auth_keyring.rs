@@ -198,3 +198,54 @@ async fn keyring_entry_that_is_corrupted_exits_4() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(entry_text(&sb).is_none());
 }
+
+#[tokio::test]
+async fn keyring_four_processes_refresh_once() {
+    if !secret_service() {
+        return;
+    }
+    let fake = OAuthFake::start().await;
+    fake.set(|s| s.refresh_delay = Duration::from_millis(400));
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    let expired = serde_json::json!({
+        "access_token": STALE,
+        "expires_at": 1,
+        "refresh_token": REFRESH,
+        "scopes": [BOOKS_SCOPE],
+        "client_id": CLIENT_ID,
+    });
+    set_entry(&sb, expired.to_string());
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = keyring_cmd(&sb, &fake.server.uri(), "auto");
+            c.args(["auth", "token"]);
+            tokio::task::spawn_blocking(move || c.output().unwrap())
+        })
+        .collect();
+    for r in runs {
+        let out = r.await.unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{}\n", refreshed(1)));
+    }
+    assert_eq!(fake.refreshes(), 1);
+    let entry: Value = serde_json::from_str(&entry_text(&sb).unwrap()).unwrap();
+    assert_eq!(entry["access_token"], refreshed(1).as_str());
+    assert!(!sb.config_dir().join("credentials.json").exists());
+    remove_entry(&sb);
+}
+
+#[tokio::test]
+async fn keyring_auto_still_finds_a_login_kept_in_the_file() {
+    if !secret_service() {
+        return;
+    }
+    let sb = Sandbox::new();
+    crate::auth::write_credentials(&sb, ACCESS, 3000, Some(REFRESH));
+    let mut c = keyring_cmd(&sb, "http://127.0.0.1:9", "auto");
+    c.args(["auth", "token"]);
+    let out = run(c).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{ACCESS}\n"));
+    assert!(entry_text(&sb).is_none());
+}

@@ -124,7 +124,7 @@ fn token_error(e: TokenError, host: String, refreshing: bool) -> Error {
             if let Some(d) = r.error_description() {
                 text = format!("{text}: {d}");
             }
-            Error::TokenEndpoint(text)
+            Error::TokenEndpoint(crate::sanitize::terminal_line(&text))
         }
         RequestTokenError::Request(HttpClientError::Reqwest(e)) => Error::Transport {
             host,

@@ -69,7 +69,10 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
     } else {
         drop(tx);
         match open_browser(opts.browser.as_deref(), auth_url.as_str()) {
-            Ok(()) => eprintln!("Waiting for the browser (up to {} s)...", opts.timeout.as_secs()),
+            Ok(()) => eprintln!(
+                "Waiting for the browser (up to {} s)...",
+                opts.timeout.as_secs_f64()
+            ),
             Err(why) => eprintln!("Could not open a browser ({why}); open the URL above yourself."),
         }
     }
@@ -81,7 +84,7 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
             Some(cb) => finish(cb, state.secret(), cs, http, verifier, &redirect).await,
             None => Err(Error::Failed("the login listener stopped".into())),
         },
-        _ = &mut deadline => Err(Error::Timeout(opts.timeout.as_secs())),
+        _ = &mut deadline => Err(Error::Timeout(opts.timeout.as_secs_f64())),
     };
     // The listener closes once there is an answer.
     server.abort();
@@ -138,7 +141,8 @@ pub fn parse_callback(query: &str, expected_state: &str) -> Result<String, Error
         if let Some(d) = params.get("error_description") {
             text = format!("{text}: {d}");
         }
-        return Err(Error::Authorization(text));
+        // Whoever sent the redirect chose this text: keep it off the terminal's controls.
+        return Err(Error::Authorization(crate::sanitize::terminal_line(&text)));
     }
     match params.get("code") {
         Some(code) if !code.is_empty() => Ok(code.clone()),

@@ -41,7 +41,7 @@ pub enum Error {
     #[error("the authorization server refused the login: {0}")]
     Authorization(String),
     #[error("no answer from the browser within {0} s; run gbooks login again (--timeout SECS waits longer)")]
-    Timeout(u64),
+    Timeout(f64),
     #[error("the token endpoint refused the request: {0}")]
     TokenEndpoint(String),
     /// Never holds a URL with secrets: the endpoints' URLs carry none.

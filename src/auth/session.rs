@@ -90,9 +90,11 @@ impl Session {
 
     async fn load<'a>(&self, state: &'a mut Option<Loaded>) -> Result<&'a mut Loaded, Error> {
         if state.is_none() {
-            let opened = TokenStore::open(self.kind, &self.config_dir).await?;
-            let creds = opened.store.load().await?;
-            *state = Some(Loaded { opened, creds });
+            let (opened, creds) = TokenStore::open(self.kind, &self.config_dir).await;
+            *state = Some(Loaded {
+                opened,
+                creds: creds?,
+            });
         }
         Ok(state.as_mut().expect("loaded above"))
     }

@@ -100,6 +100,13 @@ pub enum TokenStore {
     },
 }
 
+/// What a keyring said when asked for our entry.
+enum Answer {
+    Found(Secret),
+    Missing,
+    Broken,
+}
+
 /// A store picked for this run; `fallback` says why `auto` chose the file.
 #[derive(Debug, Clone)]
 pub struct Opened {
@@ -134,34 +141,40 @@ impl TokenStore {
         }
     }
 
-    /// The store that holds the login, for reading and refreshing.
-    pub async fn open(kind: StoreKind, config_dir: &Path) -> Result<Opened, Error> {
+    /// The store that holds the login, and what it holds. The store is
+    /// known even when its contents are unreadable (logout still deletes them).
+    pub async fn open(kind: StoreKind, config_dir: &Path) -> (Opened, Result<Option<Credentials>, Error>) {
+        let opened = |store, fallback| Opened { store, fallback };
         let file = TokenStore::file(config_dir);
         match kind {
-            StoreKind::File => Ok(Opened {
-                store: file,
-                fallback: None,
-            }),
-            StoreKind::Keyring => Ok(Opened {
-                store: TokenStore::keyring(config_dir),
-                fallback: None,
-            }),
+            StoreKind::File => {
+                let creds = file.load().await;
+                (opened(file, None), creds)
+            }
+            StoreKind::Keyring => {
+                let keyring = TokenStore::keyring(config_dir);
+                let creds = keyring.load().await;
+                (opened(keyring, None), creds)
+            }
             StoreKind::Auto => {
                 let keyring = TokenStore::keyring(config_dir);
+                // The probe has read the entry already: no second round trip.
                 match keyring.probe().await {
+                    Ok(Answer::Found(text)) => {
+                        let creds = Credentials::from_json(text.expose().as_bytes()).map(Some);
+                        (opened(keyring, None), creds)
+                    }
+                    Ok(Answer::Broken) => (opened(keyring, None), Err(Error::Unreadable)),
                     // A login made while no keyring answered stays usable.
-                    Ok(false) if file_exists(&file) => Ok(Opened {
-                        store: file,
-                        fallback: None,
-                    }),
-                    Ok(_) => Ok(Opened {
-                        store: keyring,
-                        fallback: None,
-                    }),
-                    Err(why) => Ok(Opened {
-                        store: file,
-                        fallback: Some(why),
-                    }),
+                    Ok(Answer::Missing) if file_exists(&file) => {
+                        let creds = file.load().await;
+                        (opened(file, None), creds)
+                    }
+                    Ok(Answer::Missing) => (opened(keyring, None), Ok(None)),
+                    Err(why) => {
+                        let creds = file.load().await;
+                        (opened(file, Some(why)), creds)
+                    }
                 }
             }
         }
@@ -169,26 +182,40 @@ impl TokenStore {
 
     /// The store a new login goes to: the keyring whenever one answers.
     pub async fn open_for_login(kind: StoreKind, config_dir: &Path) -> Result<Opened, Error> {
-        if kind != StoreKind::Auto {
-            return TokenStore::open(kind, config_dir).await;
-        }
-        let keyring = TokenStore::keyring(config_dir);
-        Ok(match keyring.probe().await {
-            Ok(_) => Opened {
-                store: keyring,
+        let opened = match kind {
+            StoreKind::File => Opened {
+                store: TokenStore::file(config_dir),
                 fallback: None,
             },
-            Err(why) => Opened {
-                store: TokenStore::file(config_dir),
-                fallback: Some(why),
+            StoreKind::Keyring => Opened {
+                store: TokenStore::keyring(config_dir),
+                fallback: None,
             },
-        })
+            StoreKind::Auto => {
+                let keyring = TokenStore::keyring(config_dir);
+                match keyring.probe().await {
+                    Ok(_) => Opened {
+                        store: keyring,
+                        fallback: None,
+                    },
+                    Err(why) => Opened {
+                        store: TokenStore::file(config_dir),
+                        fallback: Some(why),
+                    },
+                }
+            }
+        };
+        // A keyring that cannot be used should fail now, not after the browser.
+        match opened.store.load().await {
+            Ok(_) | Err(Error::Unreadable) => Ok(opened),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Whether a keyring answers, and if so whether it holds our entry.
-    async fn probe(&self) -> Result<bool, String> {
+    /// Whether a keyring answers, and what it holds for us.
+    async fn probe(&self) -> Result<Answer, String> {
         let TokenStore::Keyring { account } = self else {
-            return Ok(true);
+            return Ok(Answer::Missing);
         };
         let account = account.clone();
         let call = tokio::task::spawn_blocking(move || {
@@ -200,12 +227,12 @@ impl TokenStore {
                 PROBE_TIMEOUT.as_secs()
             )),
             Ok(Err(e)) => Err(e.to_string()),
-            Ok(Ok(Ok(_))) => Ok(true),
+            Ok(Ok(Ok(text))) => Ok(Answer::Found(Secret::new(text))),
             Ok(Ok(Err(e))) => match e {
-                keyring::Error::NoEntry => Ok(false),
+                keyring::Error::NoEntry => Ok(Answer::Missing),
                 keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => Err(one_line(&e)),
-                // It answered; the entry itself is the problem, found on load.
-                _ => Ok(true),
+                // It answered; the entry itself is the problem.
+                _ => Ok(Answer::Broken),
             },
         }
     }

@@ -42,11 +42,6 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
     };
 
     let opened = TokenStore::open_for_login(s.token_store, &s.config_dir).await?;
-    // A keyring that cannot be used should fail now, not after the browser.
-    match opened.store.load().await {
-        Ok(_) | Err(auth::Error::Unreadable) => {}
-        Err(e) => return Err(e.into()),
-    }
 
     let options = LoginOptions {
         no_browser: args.no_browser,
@@ -79,9 +74,9 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
 
 pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
     let s = &ctx.settings;
-    let opened = TokenStore::open(s.token_store, &s.config_dir).await?;
+    let (opened, creds) = TokenStore::open(s.token_store, &s.config_dir).await;
     // Unreadable credentials cannot be revoked, but they are still deleted.
-    let creds = match opened.store.load().await {
+    let creds = match creds {
         Ok(creds) => creds,
         Err(auth::Error::Unreadable) => None,
         Err(e) => return Err(e.into()),
