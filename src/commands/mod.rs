@@ -14,6 +14,7 @@ use crate::config::Settings;
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {
     pub settings: Settings,
+    http: OnceLock<Http>,
     session: OnceLock<Arc<Session>>,
 }
 
@@ -21,8 +22,18 @@ impl Context {
     pub fn new(settings: Settings) -> Context {
         Context {
             settings,
+            http: OnceLock::new(),
             session: OnceLock::new(),
         }
+    }
+
+    /// One HTTP client for the run (building one loads the root certificates).
+    fn http(&self) -> Result<Http, books::Error> {
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
+        let http = Http::new(self.settings.timeout)?;
+        Ok(self.http.get_or_init(|| http).clone())
     }
 
     /// The login, opened only when a request needs a token.
@@ -35,7 +46,7 @@ impl Context {
             s.token_store,
             s.config_dir.clone(),
             s.client_secret_file.clone(),
-            Http::new(s.timeout)?,
+            self.http()?,
         ));
         Ok(self.session.get_or_init(|| session).clone())
     }
@@ -44,11 +55,13 @@ impl Context {
     /// token for private data (and for public data when there is no key).
     pub fn client(&self) -> Result<Client, books::Error> {
         let s = &self.settings;
-        let http = Http::new(s.timeout)?;
-        Ok(
-            Client::new(http, s.api_base.clone(), s.api_key.clone(), s.country.clone())
-                .with_tokens(self.session()?),
+        Ok(Client::new(
+            self.http()?,
+            s.api_base.clone(),
+            s.api_key.clone(),
+            s.country.clone(),
         )
+        .with_tokens(self.session()?))
     }
 
     pub fn shared_client(&self) -> Result<Arc<Client>, books::Error> {
