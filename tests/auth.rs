@@ -740,3 +740,57 @@ async fn help_and_version_touch_nothing() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[tokio::test]
+async fn port_flag_fixes_the_redirect_uri() {
+    let fake = OAuthFake::start().await;
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = login_with_curl(&sb, &fake, &["--port", &port.to_string()]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let urls = std::fs::read_to_string(sb.dir.path().join("browser-urls")).unwrap();
+    let url = url::Url::parse(urls.trim()).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(redirect, format!("http://127.0.0.1:{port}/"));
+}
+
+#[tokio::test]
+async fn client_file_from_the_environment_serves_login_and_refresh() {
+    let fake = OAuthFake::start().await;
+    let sb = Sandbox::new();
+    let elsewhere = sb.dir.path().join("elsewhere.json");
+    std::fs::write(&elsewhere, fake.client_secret_json()).unwrap();
+    write_credentials(&sb, STALE, -5, Some(REFRESH));
+    let out = run({
+        let mut c = sb.cmd(&fake.server.uri());
+        c.env("GBOOKS_CLIENT_SECRET_FILE", &elsewhere)
+            .args(["auth", "token"]);
+        c
+    })
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{}\n", refreshed(1)));
+    // Not copied: only --client-secret copies.
+    assert!(!sb.config_dir().join("client_secret.json").exists());
+    // Without any client file, a refresh cannot happen and says why.
+    write_credentials(&sb, STALE, -5, Some(REFRESH));
+    let out = run({
+        let mut c = sb.cmd(&fake.server.uri());
+        c.args(["auth", "token"]);
+        c
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("no client_secret.json"), "{}", stderr(&out));
+    assert_no_secrets(&out, None);
+}
