@@ -59,6 +59,10 @@ pub struct GlobalArgs {
     /// When to colour tables (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Where the login is kept [default: auto, or GBOOKS_TOKEN_STORE, or token_store in config.toml]
+    #[arg(long, global = true, value_enum, value_name = "STORE")]
+    pub token_store: Option<TokenStore>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +70,16 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenStore {
+    /// The keyring when one answers, else the file
+    Auto,
+    /// The OS keyring (Secret Service, Keychain, Credential Manager)
+    Keyring,
+    /// credentials.json in the config dir, readable only by you
+    File,
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {
@@ -107,6 +121,12 @@ pub enum Command {
     /// Look at or empty the local cache of answers
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Log in with your Google account (opens a browser)
+    Login(LoginArgs),
+    /// Revoke and delete the stored login
+    Logout,
+    /// Inspect the login
+    Auth(AuthArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +137,38 @@ pub enum CacheCommand {
     Stats,
     /// Remove every cached answer
     Clear,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "With login, --timeout SECS is how long to wait for the browser (default 300).")]
+pub struct LoginArgs {
+    /// Do not open a browser; also accept the redirect address pasted on stdin
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Google's OAuth client file (a Desktop app's client_secret.json); copied to the config dir
+    #[arg(long, value_name = "FILE")]
+    pub client_secret: Option<std::path::PathBuf>,
+    /// Listen on this port of 127.0.0.1 instead of a free one
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub command: AuthCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Whether you are logged in, where, and until when (exit 4 when not)
+    Status,
+    /// Print a valid access token, e.g. for curl -H "Authorization: Bearer $(gbooks auth token)"
+    Token,
+    /// Same as gbooks login
+    Login(LoginArgs),
+    /// Same as gbooks logout
+    Logout,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::auth::StoreKind;
 use crate::cli::{self, GlobalArgs};
 use crate::error::exit;
 use crate::output::Format;
@@ -27,6 +28,12 @@ pub struct Settings {
     pub color: Option<bool>,
     pub config_dir: PathBuf,
     pub cache: CacheSettings,
+    pub token_store: StoreKind,
+    /// GBOOKS_CLIENT_SECRET_FILE; else client_secret.json in the config dir.
+    pub client_secret_file: Option<PathBuf>,
+    pub revoke_url: Url,
+    /// How long login waits for the browser: --timeout, else 300 s.
+    pub login_timeout: Duration,
 }
 
 /// The local cache of public answers.
@@ -75,6 +82,7 @@ pub struct FileConfig {
     pub country: Option<String>,
     /// How long cached answers stay fresh, e.g. "7d".
     pub cache_ttl: Option<String>,
+    pub token_store: Option<String>,
 }
 
 /// The process environment, or a map in tests.
@@ -180,6 +188,30 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         (None, None) => crate::cache::DEFAULT_TTL,
     };
 
+    let token_store = match global.token_store {
+        Some(cli::TokenStore::Auto) => StoreKind::Auto,
+        Some(cli::TokenStore::Keyring) => StoreKind::Keyring,
+        Some(cli::TokenStore::File) => StoreKind::File,
+        None => match env
+            .var("GBOOKS_TOKEN_STORE")
+            .map(|v| (v, "GBOOKS_TOKEN_STORE"))
+            .or(file.token_store.map(|v| (v, "token_store in config.toml")))
+        {
+            Some((name, from)) => StoreKind::parse(&name).ok_or_else(|| {
+                ConfigError::Invalid(format!("{from} = {name:?}: expected auto, keyring or file"))
+            })?,
+            None => StoreKind::Auto,
+        },
+    };
+
+    let revoke = env
+        .var("GBOOKS_REVOKE_URL")
+        .unwrap_or_else(|| crate::auth::DEFAULT_REVOKE_URL.to_string());
+    let revoke_url = Url::parse(&revoke)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ConfigError::Invalid(format!("GBOOKS_REVOKE_URL is not an http(s) URL: {revoke}")))?;
+
     Ok(Settings {
         format,
         api_key,
@@ -202,6 +234,10 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
             ttl: cache_ttl,
             max_bytes: crate::cache::DEFAULT_MAX_BYTES,
         },
+        token_store,
+        client_secret_file: env.var("GBOOKS_CLIENT_SECRET_FILE").map(PathBuf::from),
+        revoke_url,
+        login_timeout: Duration::from_secs_f64(global.timeout.unwrap_or(300.0)),
     })
 }
 
@@ -315,5 +351,19 @@ mod tests {
         assert!(err.to_string().contains("cache_ttl"), "{err}");
         let s = settings(&[], &[("GBOOKS_CACHE_DIR", "/tmp/somewhere")], "").unwrap();
         assert_eq!(s.cache.dir, Some(PathBuf::from("/tmp/somewhere")));
+    }
+
+    #[test]
+    fn token_store_from_flag_environment_or_file() {
+        let file = "token_store = \"file\"\n";
+        assert_eq!(settings(&[], &[], "").unwrap().token_store, StoreKind::Auto);
+        assert_eq!(settings(&[], &[], file).unwrap().token_store, StoreKind::File);
+        let env = [("GBOOKS_TOKEN_STORE", "keyring")];
+        assert_eq!(settings(&[], &env, file).unwrap().token_store, StoreKind::Keyring);
+        let s = settings(&["--token-store", "auto"], &env, file).unwrap();
+        assert_eq!(s.token_store, StoreKind::Auto);
+        let err = settings(&[], &[("GBOOKS_TOKEN_STORE", "vault")], "").unwrap_err();
+        assert!(err.to_string().contains("GBOOKS_TOKEN_STORE"), "{err}");
+        assert!(settings(&[], &[], "token_store = \"disk\"").is_err());
     }
 }

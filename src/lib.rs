@@ -32,6 +32,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions { shell } => commands::shell::completions(*shell, &mut out),
         Command::Man => commands::shell::man(&mut out),
         Command::Cache(cmd) => commands::cache::run(&ctx, cmd, &mut out),
+        Command::Login(args) => commands::auth::login(&ctx, args).await,
+        Command::Logout => commands::auth::logout(&ctx).await,
+        Command::Auth(args) => commands::auth::run(&ctx, args, &mut out).await,
     }
 }
 

@@ -207,12 +207,22 @@ impl Output {
                 self.csv_row(&row)?;
             }
             Format::Table => {
+                let width = lines.iter().map(|(n, _)| n.width()).max().unwrap_or(0) + 1;
                 for (name, text) in lines {
-                    let line = format!("{:<11} {}\n", format!("{name}:"), self.clean(text));
+                    let label = format!("{name}:");
+                    let line = format!("{label:<width$} {}\n", sanitize::terminal_line(text));
                     self.out.write_all(line.as_bytes())?;
                 }
             }
         }
+        self.out.flush()
+    }
+
+    /// A secret on a line of its own, for `gbooks auth token`: the only
+    /// place a secret is written anywhere.
+    pub fn secret(&mut self, secret: &crate::secret::Secret) -> io::Result<()> {
+        self.out.write_all(secret.expose().as_bytes())?;
+        self.out.write_all(b"\n")?;
         self.out.flush()
     }
 

@@ -301,7 +301,7 @@ async fn cache_subcommands() {
     let (table, _) = ok(sb.cmd("http://127.0.0.1:9").args(["cache", "stats"]));
     let labels: Vec<&str> = table.lines().filter_map(|l| l.split(':').next()).collect();
     assert_eq!(labels, ["Path", "Entries", "Size", "Oldest", "TTL"], "{table}");
-    assert!(table.contains("Entries:    1 (0 expired)"), "{table}");
+    assert!(table.contains("Entries: 1 (0 expired)"), "{table}");
 
     let (out, err) = ok(sb.cmd("http://127.0.0.1:9").args(["cache", "clear"]));
     assert_eq!(out, "");

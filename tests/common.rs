@@ -41,9 +41,9 @@ impl Sandbox {
         Command::from_std(self.std_cmd(api))
     }
 
-    /// The same as a plain `std::process::Command`, for spawning.
+    /// The same, as a plain process for tests that talk to it while it runs.
     pub fn std_cmd(&self, api: &str) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gbooks"));
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gbooks"));
         let home = self.dir.path();
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -57,7 +57,6 @@ impl Sandbox {
             // Never a real keyring, browser or Google from a test.
             .env("GBOOKS_TOKEN_STORE", "file")
             .env("BROWSER", "true")
-            .env("GBOOKS_TOKEN_URL", "http://127.0.0.1:9/unused")
             .env("GBOOKS_REVOKE_URL", "http://127.0.0.1:9/unused");
         cmd
     }

@@ -1,6 +1,7 @@
 //! One module per noun. Each turns resolved settings into requests and hands
 //! the results to `Output`; none of them prints on its own.
 
+pub mod auth;
 pub mod cache;
 pub mod open;
 pub mod search;
@@ -13,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 
+use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
 use crate::books::{self, Client, Http, VolumesPage};
 use crate::config::Settings;
@@ -23,6 +25,8 @@ use crate::progress::Progress;
 pub struct Context {
     pub settings: Settings,
     cache: OnceLock<Option<Arc<crate::cache::Cache>>>,
+    http: OnceLock<Http>,
+    session: OnceLock<Arc<Session>>,
 }
 
 impl Context {
@@ -30,6 +34,8 @@ impl Context {
         Context {
             settings,
             cache: OnceLock::new(),
+            http: OnceLock::new(),
+            session: OnceLock::new(),
         }
     }
 
@@ -57,11 +63,42 @@ impl Context {
             .clone()
     }
 
-    /// The Books client for public data: the API key, if any, and the cache.
+    /// One HTTP client for the run (building one loads the root certificates).
+    fn http(&self) -> Result<Http, books::Error> {
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
+        let http = Http::new(self.settings.timeout)?;
+        Ok(self.http.get_or_init(|| http).clone())
+    }
+
+    /// The login, opened only when a request needs a token.
+    pub fn session(&self) -> Result<Arc<Session>, books::Error> {
+        if let Some(session) = self.session.get() {
+            return Ok(session.clone());
+        }
+        let s = &self.settings;
+        let session = Arc::new(Session::new(
+            s.token_store,
+            s.config_dir.clone(),
+            s.client_secret_file.clone(),
+            self.http()?,
+        ));
+        Ok(self.session.get_or_init(|| session).clone())
+    }
+
+    /// The Books client: the API key for public data, the login's bearer
+    /// token for private data (and for public data when there is no key),
+    /// and the cache of public answers.
     pub fn client(&self) -> Result<Client, books::Error> {
         let s = &self.settings;
-        let http = Http::new(s.timeout)?;
-        let client = Client::new(http, s.api_base.clone(), s.api_key.clone(), s.country.clone());
+        let client = Client::new(
+            self.http()?,
+            s.api_base.clone(),
+            s.api_key.clone(),
+            s.country.clone(),
+        )
+        .with_tokens(self.session()?);
         Ok(match self.response_cache() {
             Some(cache) => client.with_cache(cache),
             None => client,

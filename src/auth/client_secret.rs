@@ -1,0 +1,160 @@
+//! Google's OAuth client file (`client_secret.json`): which app is asking,
+//! and where its authorization and token endpoints are.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use super::{store, Error};
+use crate::secret::Secret;
+
+pub const FILE_NAME: &str = "client_secret.json";
+
+pub struct ClientSecret {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub auth_uri: Url,
+    pub token_uri: Url,
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSecret")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("auth_uri", &self.auth_uri.as_str())
+            .field("token_uri", &self.token_uri.as_str())
+            .finish()
+    }
+}
+
+/// Step by step, what to do when there is no client file.
+pub fn setup_steps(config_dir: &Path) -> String {
+    format!(
+        "gbooks needs an OAuth client of your own to log in:\n\
+         \x20 1. Open https://console.cloud.google.com/ and pick or create a project.\n\
+         \x20 2. APIs & Services > Library: enable the \"Books API\".\n\
+         \x20 3. APIs & Services > OAuth consent screen: set it up (External; add yourself as a test user).\n\
+         \x20 4. APIs & Services > Credentials > Create credentials > OAuth client ID.\n\
+         \x20 5. Application type: Desktop app; create it.\n\
+         \x20 6. Download the JSON file it offers.\n\
+         \x20 7. Run: gbooks login --client-secret PATH/TO/THE/FILE.json\n\
+         The file is copied to {} so that later runs need no flag.",
+        config_dir.join(FILE_NAME).display()
+    )
+}
+
+impl ClientSecret {
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<ClientSecret, Error> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            installed: Option<Inner>,
+            web: Option<Inner>,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            client_id: String,
+            client_secret: Option<String>,
+            auth_uri: Option<String>,
+            token_uri: Option<String>,
+        }
+        let bad = |detail: String| Error::BadClientSecret {
+            path: path.to_path_buf(),
+            detail,
+        };
+        // serde_json's message names a position, never the secret's value.
+        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let inner = env.installed.or(env.web).ok_or_else(|| {
+            bad("expected an \"installed\" or \"web\" object (a Desktop app client)".into())
+        })?;
+        if inner.client_id.trim().is_empty() {
+            return Err(bad("client_id is empty".into()));
+        }
+        let url = |name: &str, value: Option<String>, default: &str| -> Result<Url, Error> {
+            let value = value.unwrap_or_else(|| default.to_string());
+            Url::parse(&value)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| bad(format!("{name} is not an http(s) URL")))
+        };
+        Ok(ClientSecret {
+            client_id: inner.client_id,
+            client_secret: inner.client_secret.filter(|s| !s.is_empty()).map(Secret::new),
+            auth_uri: url(
+                "auth_uri",
+                inner.auth_uri,
+                "https://accounts.google.com/o/oauth2/auth",
+            )?,
+            token_uri: url(
+                "token_uri",
+                inner.token_uri,
+                "https://oauth2.googleapis.com/token",
+            )?,
+        })
+    }
+
+    /// Reads the client file: `explicit` (the flag or GBOOKS_CLIENT_SECRET_FILE),
+    /// else the copy in the config dir.
+    pub fn load(explicit: Option<&Path>, config_dir: &Path) -> Result<ClientSecret, Error> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => config_dir.join(FILE_NAME),
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => ClientSecret::parse(&path, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                Err(Error::NoClientSecret {
+                    dir: config_dir.to_path_buf(),
+                })
+            }
+            Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+        }
+    }
+
+    /// Copies a client file given with `--client-secret` into the config dir
+    /// (0600), after checking it parses.
+    pub fn install(from: &Path, config_dir: &Path) -> Result<(ClientSecret, PathBuf), Error> {
+        let bytes =
+            std::fs::read(from).map_err(|e| Error::io(format!("cannot read {}", from.display()), e))?;
+        let parsed = ClientSecret::parse(from, &bytes)?;
+        let to = config_dir.join(FILE_NAME);
+        let same = std::fs::canonicalize(from).ok() == std::fs::canonicalize(&to).ok();
+        if !same {
+            store::write_private(config_dir, &to, &bytes)?;
+        }
+        Ok((parsed, to))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_installed_and_web_clients() {
+        let p = Path::new("c.json");
+        let c = ClientSecret::parse(
+            p,
+            br#"{"installed":{"client_id":"id1","client_secret":"s3cr3t","auth_uri":"http://127.0.0.1:1/auth","token_uri":"http://127.0.0.1:1/token","redirect_uris":["http://localhost"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.client_id, "id1");
+        assert_eq!(c.client_secret.as_ref().unwrap().expose(), "s3cr3t");
+        assert_eq!(c.token_uri.as_str(), "http://127.0.0.1:1/token");
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        let w = ClientSecret::parse(p, br#"{"web":{"client_id":"id2"}}"#).unwrap();
+        assert_eq!(w.client_id, "id2");
+        assert_eq!(w.token_uri.as_str(), "https://oauth2.googleapis.com/token");
+        for bad in [
+            &br#"{"other":{}}"#[..],
+            br#"{"installed":{"client_id":""}}"#,
+            br#"{"installed":{"client_id":"x","token_uri":"ftp://x"}}"#,
+            b"not json",
+        ] {
+            let err = ClientSecret::parse(p, bad).unwrap_err();
+            assert!(matches!(err, Error::BadClientSecret { .. }), "{err}");
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The OAuth endpoints: code exchange and refresh (through `oauth2`, on the
+//! run's one reqwest client, which follows no redirects), and revocation.
+
+use std::time::Duration;
+
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet, HttpClientError,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+};
+use url::Url;
+
+use super::{now, ClientSecret, Credentials, Error};
+use crate::books::Http;
+use crate::secret::Secret;
+
+pub type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+pub fn oauth_client(cs: &ClientSecret) -> OAuthClient {
+    let client = BasicClient::new(ClientId::new(cs.client_id.clone()))
+        .set_auth_uri(AuthUrl::from_url(cs.auth_uri.clone()))
+        .set_token_uri(TokenUrl::from_url(cs.token_uri.clone()))
+        // Google documents the secret in the body for installed apps.
+        .set_auth_type(AuthType::RequestBody);
+    match &cs.client_secret {
+        Some(secret) => client.set_client_secret(oauth2::ClientSecret::new(secret.expose().to_string())),
+        None => client,
+    }
+}
+
+type TokenError = RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>;
+
+/// Trades the authorization code for tokens.
+pub async fn exchange_code(
+    cs: &ClientSecret,
+    http: &Http,
+    code: String,
+    verifier: PkceCodeVerifier,
+    redirect: &Url,
+) -> Result<Credentials, Error> {
+    let client = oauth_client(cs).set_redirect_uri(RedirectUrl::from_url(redirect.clone()));
+    let request = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(http.client());
+    let answer = call(&cs.token_uri, http.timeout(), request, false).await?;
+    let refresh_token = answer.refresh_token().map(|t| Secret::new(t.secret().clone()));
+    Ok(credentials(cs, &answer, refresh_token, Vec::new()))
+}
+
+/// A fresh access token from the refresh token; the refresh token stays
+/// unless the server sends a new one.
+pub async fn refresh(cs: &ClientSecret, http: &Http, old: &Credentials) -> Result<Credentials, Error> {
+    let Some(refresh_token) = &old.refresh_token else {
+        return Err(Error::Revoked);
+    };
+    let client = oauth_client(cs);
+    let token = RefreshToken::new(refresh_token.expose().to_string());
+    let request = client.exchange_refresh_token(&token).request_async(http.client());
+    let answer = call(&cs.token_uri, http.timeout(), request, true).await?;
+    let refresh_token = answer
+        .refresh_token()
+        .map(|t| Secret::new(t.secret().clone()))
+        .or_else(|| old.refresh_token.clone());
+    Ok(credentials(cs, &answer, refresh_token, old.scopes.clone()))
+}
+
+fn credentials(
+    cs: &ClientSecret,
+    answer: &BasicTokenResponse,
+    refresh_token: Option<Secret>,
+    scopes: Vec<String>,
+) -> Credentials {
+    let scopes = match answer.scopes() {
+        Some(granted) => granted.iter().map(|s| s.to_string()).collect(),
+        None if scopes.is_empty() => vec![super::BOOKS_SCOPE.to_string()],
+        None => scopes,
+    };
+    Credentials {
+        access_token: Secret::new(answer.access_token().secret().clone()),
+        expires_at: answer.expires_in().map(|d| now().saturating_add(d.as_secs())),
+        refresh_token,
+        scopes,
+        client_id: cs.client_id.clone(),
+    }
+}
+
+async fn call(
+    url: &Url,
+    timeout: Duration,
+    request: impl std::future::Future<Output = Result<BasicTokenResponse, TokenError>>,
+    refreshing: bool,
+) -> Result<BasicTokenResponse, Error> {
+    let host = url.host_str().unwrap_or("the token endpoint").to_string();
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(timeout, request).await;
+    let ms = started.elapsed().as_millis();
+    match outcome {
+        Err(_) => {
+            tracing::info!("POST {url} -> timeout after {ms} ms");
+            Err(Error::Transport {
+                host,
+                detail: format!("no answer within {} s", timeout.as_secs_f64()),
+            })
+        }
+        Ok(Ok(answer)) => {
+            tracing::info!("POST {url} -> 200 in {ms} ms");
+            Ok(answer)
+        }
+        Ok(Err(e)) => {
+            tracing::info!("POST {url} -> failed in {ms} ms");
+            Err(token_error(e, host, refreshing))
+        }
+    }
+}
+
+fn token_error(e: TokenError, host: String, refreshing: bool) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            if refreshing && *r.error() == BasicErrorResponseType::InvalidGrant {
+                return Error::Revoked;
+            }
+            let mut text = r.error().to_string();
+            if let Some(d) = r.error_description() {
+                text = format!("{text}: {d}");
+            }
+            Error::TokenEndpoint(crate::sanitize::terminal_line(&text))
+        }
+        RequestTokenError::Request(HttpClientError::Reqwest(e)) => Error::Transport {
+            host,
+            detail: describe(&e),
+        },
+        RequestTokenError::Request(e) => Error::Transport {
+            host,
+            detail: e.to_string(),
+        },
+        // The body may hold tokens: it is never shown.
+        RequestTokenError::Parse(..) => Error::TokenEndpoint("an answer gbooks cannot read".into()),
+        RequestTokenError::Other(text) => Error::TokenEndpoint(text),
+    }
+}
+
+/// The innermost cause of a transport failure, without any URL.
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut source = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    let text = source.to_string();
+    if text.contains("://") {
+        "connection failed".into()
+    } else {
+        text
+    }
+}
+
+/// Asks the server to forget `token` (RFC 7009). The token goes in the
+/// body, never in the URL, so that it stays out of logs.
+pub async fn revoke(http: &Http, url: &Url, token: &Secret) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let sent = http
+        .client()
+        .post(url.clone())
+        .timeout(http.timeout())
+        .form(&[("token", token.expose())])
+        .send()
+        .await;
+    let ms = started.elapsed().as_millis();
+    match sent {
+        Ok(response) => {
+            let status = response.status();
+            tracing::info!("POST {url} -> {} in {ms} ms", status.as_u16());
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} answered {status}",
+                    url.host_str().unwrap_or("the server")
+                ))
+            }
+        }
+        Err(e) => {
+            tracing::info!("POST {url} -> failed in {ms} ms");
+            Err(format!(
+                "cannot reach {}: {}",
+                url.host_str().unwrap_or("the server"),
+                describe(&e)
+            ))
+        }
+    }
+}

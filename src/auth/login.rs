@@ -1,0 +1,421 @@
+//! The installed-app login (RFC 8252): a one-shot listener on 127.0.0.1,
+//! PKCE S256 (RFC 7636) and a `state` checked on return, with a paste-the-URL
+//! fallback for machines whose browser cannot reach the listener.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use oauth2::{CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use url::Url;
+
+use super::{constant_time_eq, endpoints, ClientSecret, Credentials, Error, BOOKS_SCOPE};
+use crate::books::Http;
+
+#[derive(Debug, Clone)]
+pub struct LoginOptions {
+    pub no_browser: bool,
+    /// 0 for an ephemeral port.
+    pub port: u16,
+    pub timeout: Duration,
+    /// `$BROWSER`, if set.
+    pub browser: Option<String>,
+}
+
+/// An answer to the login: from the listener (with its connection, which
+/// gets the result page) or pasted on stdin.
+struct Callback {
+    query: String,
+    stream: Option<TcpStream>,
+}
+
+/// Runs the whole login and returns the new credentials (not yet stored).
+pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Result<Credentials, Error> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on 127.0.0.1:{}", opts.port), e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?
+        .port();
+    let redirect = Url::parse(&format!("http://127.0.0.1:{port}/")).expect("a valid URL");
+
+    // 32 random bytes each: a 43-character verifier and a 256-bit state.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
+    let state = CsrfToken::new_random_len(32);
+    let (auth_url, _) = endpoints::oauth_client(cs)
+        .set_redirect_uri(RedirectUrl::from_url(redirect.clone()))
+        .authorize_url(|| state.clone())
+        .add_scope(Scope::new(BOOKS_SCOPE.to_string()))
+        // Both, so that Google always sends a refresh token.
+        .add_extra_param("access_type", "offline")
+        .add_extra_param("prompt", "consent")
+        .set_pkce_challenge(challenge)
+        .url();
+
+    eprintln!("Open this URL in your browser to log in:\n\n    {auth_url}\n");
+    let (tx, mut rx) = mpsc::channel::<Callback>(4);
+    let server = tokio::spawn(serve(listener, tx.clone()));
+    let mut paste = None;
+    if opts.no_browser {
+        eprintln!(
+            "Waiting for the browser. If it cannot load the page it is sent to, paste that page's \
+             full address (it starts with {redirect}) here and press Enter:"
+        );
+        paste = Some(tokio::spawn(read_pasted(tx, redirect.clone())));
+    } else {
+        drop(tx);
+        match open_browser(opts.browser.as_deref(), auth_url.as_str()) {
+            Ok(()) => eprintln!(
+                "Waiting for the browser (up to {} s)...",
+                opts.timeout.as_secs_f64()
+            ),
+            Err(why) => eprintln!("Could not open a browser ({why}); open the URL above yourself."),
+        }
+    }
+
+    let deadline = tokio::time::sleep(opts.timeout);
+    tokio::pin!(deadline);
+    let outcome = tokio::select! {
+        callback = rx.recv() => match callback {
+            Some(cb) => finish(cb, state.secret(), cs, http, verifier, &redirect).await,
+            None => Err(Error::Failed("the login listener stopped".into())),
+        },
+        _ = &mut deadline => Err(Error::Timeout(opts.timeout.as_secs_f64())),
+    };
+    // The listener closes once there is an answer.
+    server.abort();
+    if let Some(p) = paste {
+        p.abort();
+    }
+    outcome
+}
+
+async fn finish(
+    cb: Callback,
+    expected_state: &str,
+    cs: &ClientSecret,
+    http: &Http,
+    verifier: oauth2::PkceCodeVerifier,
+    redirect: &Url,
+) -> Result<Credentials, Error> {
+    let result = match parse_callback(&cb.query, expected_state) {
+        Ok(code) => endpoints::exchange_code(cs, http, code, verifier, redirect).await,
+        Err(e) => Err(e),
+    };
+    if let Some(stream) = cb.stream {
+        let page = match &result {
+            Ok(_) => result_page(
+                200,
+                "Logged in",
+                "gbooks is logged in. You can close this tab and return to the terminal.",
+            ),
+            Err(e) => result_page(400, "Login failed", &format!("gbooks could not log in: {e}.")),
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), write_page(stream, page)).await;
+    }
+    result
+}
+
+/// Checks `state` first (in constant time), then reads the code or the error.
+pub fn parse_callback(query: &str, expected_state: &str) -> Result<String, Error> {
+    let mut params: HashMap<String, String> = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        // A repeated parameter is not something Google sends.
+        if params.insert(k.into_owned(), v.into_owned()).is_some() {
+            return Err(Error::StateMismatch);
+        }
+    }
+    match params.get("state") {
+        Some(s) if constant_time_eq(s.as_bytes(), expected_state.as_bytes()) => {}
+        _ => return Err(Error::StateMismatch),
+    }
+    if let Some(error) = params.get("error") {
+        if error == "access_denied" {
+            return Err(Error::Denied);
+        }
+        let mut text = error.clone();
+        if let Some(d) = params.get("error_description") {
+            text = format!("{text}: {d}");
+        }
+        // Whoever sent the redirect chose this text: keep it off the terminal's controls.
+        return Err(Error::Authorization(crate::sanitize::terminal_line(&text)));
+    }
+    match params.get("code") {
+        Some(code) if !code.is_empty() => Ok(code.clone()),
+        _ => Err(Error::Failed(
+            "the answer to the login has no authorization code".into(),
+        )),
+    }
+}
+
+/// The query of a pasted redirect address, if it is one.
+pub fn pasted_query(text: &str) -> Option<String> {
+    let url = Url::parse(text.trim()).ok()?;
+    let query = url.query()?;
+    let answers = url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "code" || k == "error");
+    answers.then(|| query.to_string())
+}
+
+/// Whether a request to the listener is the answer, rather than a stray one.
+fn is_callback(url: &Url) -> bool {
+    url.path() == "/"
+        && url
+            .query_pairs()
+            .any(|(k, _)| k == "code" || k == "error" || k == "state")
+}
+
+async fn serve(listener: TcpListener, tx: mpsc::Sender<Callback>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let tx = tx.clone();
+        // Each connection on its own task: a silent one (a browser's
+        // preconnect) must not hold up the answer.
+        tokio::spawn(async move {
+            let _ = handle(stream, tx).await;
+        });
+    }
+}
+
+async fn handle(mut stream: TcpStream, tx: mpsc::Sender<Callback>) -> std::io::Result<()> {
+    let head = match tokio::time::timeout(Duration::from_secs(10), read_head(&mut stream)).await {
+        Ok(head) => head?,
+        Err(_) => return Ok(()),
+    };
+    let mut words = head.lines().next().unwrap_or_default().split(' ');
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let base = Url::parse("http://127.0.0.1/").expect("a valid URL");
+    let url = target.starts_with('/').then(|| base.join(target).ok()).flatten();
+    match url {
+        Some(url) if method == "GET" && is_callback(&url) => {
+            let query = url.query().unwrap_or_default().to_string();
+            let _ = tx
+                .send(Callback {
+                    query,
+                    stream: Some(stream),
+                })
+                .await;
+            Ok(())
+        }
+        _ => {
+            tracing::info!("login listener: 404 for a stray request");
+            write_page(
+                stream,
+                result_page(404, "Not found", "This is gbooks' login listener."),
+            )
+            .await
+        }
+    }
+}
+
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while buf.len() < 16 * 1024 && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+struct Page {
+    status: u16,
+    html: String,
+}
+
+fn result_page(status: u16, title: &str, text: &str) -> Page {
+    let html = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>gbooks: {t}</title></head>\
+         <body style=\"font-family: sans-serif; margin: 3em\"><h1>{t}</h1><p>{x}</p></body></html>\n",
+        t = escape_html(title),
+        x = escape_html(text)
+    );
+    Page { status, html }
+}
+
+async fn write_page(mut stream: TcpStream, page: Page) -> std::io::Result<()> {
+    let reason = match page.status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let head = format!(
+        "HTTP/1.1 {} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n",
+        page.status,
+        page.html.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(page.html.as_bytes()).await?;
+    stream.flush().await?;
+    stream.shutdown().await
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn read_pasted(tx: mpsc::Sender<Callback>, redirect: Url) {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match pasted_query(&line) {
+            Some(query) => {
+                let _ = tx.send(Callback { query, stream: None }).await;
+                return;
+            }
+            None => eprintln!(
+                "That is not the address the browser was sent to; it starts with {redirect}?. Try again:"
+            ),
+        }
+    }
+}
+
+/// Opens `url` with `$BROWSER` (a `:`-separated list of commands, `%s` for
+/// the URL), else the platform's opener. The browser runs on its own.
+fn open_browser(browser: Option<&str>, url: &str) -> Result<(), String> {
+    let commands: Vec<String> = match browser {
+        Some(list) => list
+            .split(':')
+            .filter(|c| !c.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+        None if cfg!(target_os = "macos") => vec!["open".into()],
+        None if cfg!(windows) => vec!["rundll32 url.dll,FileProtocolHandler".into()],
+        None => vec!["xdg-open".into()],
+    };
+    let mut last = "no browser command".to_string();
+    for command in commands {
+        let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+        if words.iter().any(|w| w.contains("%s")) {
+            for w in &mut words {
+                *w = w.replace("%s", url);
+            }
+        } else {
+            words.push(url.to_string());
+        }
+        let Some((program, args)) = words.split_first() else {
+            continue;
+        };
+        match std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(mut child) => {
+                // Reaped on the side; gbooks does not wait for the browser.
+                std::thread::spawn(move || child.wait());
+                return Ok(());
+            }
+            Err(e) => last = format!("{program}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_only_the_matching_state() {
+        let state = "s".repeat(43);
+        let ok = format!("code=4%2F0Ab&state={state}&scope=x");
+        assert_eq!(parse_callback(&ok, &state).unwrap(), "4/0Ab");
+        let forged = "code=4%2F0Ab&state=forged";
+        assert!(matches!(
+            parse_callback(forged, &state),
+            Err(Error::StateMismatch)
+        ));
+        assert!(matches!(
+            parse_callback("code=x", &state),
+            Err(Error::StateMismatch)
+        ));
+        let twice = format!("code=x&state={state}&state={state}");
+        assert!(matches!(
+            parse_callback(&twice, &state),
+            Err(Error::StateMismatch)
+        ));
+        let denied = format!("error=access_denied&state={state}");
+        assert!(matches!(parse_callback(&denied, &state), Err(Error::Denied)));
+        let other = format!("error=invalid_scope&error_description=bad+scope&state={state}");
+        let err = parse_callback(&other, &state).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the authorization server refused the login: invalid_scope: bad scope"
+        );
+        // A forged error is a forgery first.
+        assert!(matches!(
+            parse_callback("error=access_denied&state=nope", &state),
+            Err(Error::StateMismatch)
+        ));
+        assert!(parse_callback(&format!("state={state}"), &state).is_err());
+    }
+
+    #[test]
+    fn reads_pasted_redirect_addresses() {
+        assert_eq!(
+            pasted_query("  http://127.0.0.1:8765/?state=abc&code=4/xyz&scope=s \n").as_deref(),
+            Some("state=abc&code=4/xyz&scope=s")
+        );
+        assert!(pasted_query("http://127.0.0.1:1/?error=access_denied&state=a").is_some());
+        for not in [
+            "4/xyz",
+            "http://127.0.0.1:1/",
+            "http://127.0.0.1:1/?state=a",
+            "hello there",
+        ] {
+            assert_eq!(pasted_query(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn tells_the_answer_from_stray_requests() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(is_callback(&u("http://127.0.0.1:1/?code=a&state=b")));
+        assert!(is_callback(&u("http://127.0.0.1:1/?error=access_denied")));
+        assert!(!is_callback(&u("http://127.0.0.1:1/favicon.ico")));
+        assert!(!is_callback(&u("http://127.0.0.1:1/favicon.ico?code=a")));
+        assert!(!is_callback(&u("http://127.0.0.1:1/")));
+    }
+
+    #[test]
+    fn pkce_verifier_and_challenge_follow_rfc_7636() {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        for _ in 0..20 {
+            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
+            let v = verifier.secret();
+            assert!((43..=128).contains(&v.len()), "{}", v.len());
+            assert!(v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
+            assert_eq!(challenge.method().as_str(), "S256");
+            let want =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()));
+            assert_eq!(challenge.as_str(), want);
+        }
+        let (_, a) = PkceCodeChallenge::new_random_sha256_len(32);
+        let (_, b) = PkceCodeChallenge::new_random_sha256_len(32);
+        assert_ne!(a.secret(), b.secret());
+        let state = CsrfToken::new_random_len(32);
+        // 32 bytes in base64url: 43 characters, 256 bits.
+        assert_eq!(state.secret().len(), 43);
+    }
+}

@@ -1,0 +1,251 @@
+//! The keyring store against a real Secret Service. Skipped (with a note)
+//! when none answers, unless GBOOKS_TEST_KEYRING=1 demands one (.ci/run).
+
+use std::process::Output;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::auth::assert_no_secrets;
+use crate::common::*;
+use crate::oauth_fake::*;
+
+/// Whether a Secret Service answers; panics when one is required and absent.
+fn secret_service() -> bool {
+    let required = std::env::var("GBOOKS_TEST_KEYRING").as_deref() == Ok("1");
+    let answer = if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        Err("DBUS_SESSION_BUS_ADDRESS is not set".to_string())
+    } else {
+        keyring_call(|| keyring::Entry::new("gbooks-test-probe", "probe")?.get_password())
+            .map(|_| ())
+            .or_else(|e| match e {
+                keyring::Error::NoEntry => Ok(()),
+                e => Err(e.to_string()),
+            })
+    };
+    match answer {
+        Ok(()) => true,
+        Err(why) if required => panic!("GBOOKS_TEST_KEYRING=1 but no Secret Service answers: {why}"),
+        Err(why) => {
+            eprintln!(
+                "note: keyring test skipped, no Secret Service ({why}); GBOOKS_TEST_KEYRING=1 requires one"
+            );
+            false
+        }
+    }
+}
+
+/// Keyring calls block and must stay off the test's runtime thread.
+fn keyring_call<T: Send + 'static>(
+    f: impl FnOnce() -> keyring::Result<T> + Send + 'static,
+) -> Result<T, keyring::Error> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|_| Err(keyring::Error::NoStorageAccess("no answer within 10 s".into())))
+}
+
+fn account(sb: &Sandbox) -> String {
+    sb.config_dir().display().to_string()
+}
+
+fn entry_text(sb: &Sandbox) -> Option<String> {
+    let account = account(sb);
+    match keyring_call(move || keyring::Entry::new("gbooks", &account)?.get_password()) {
+        Ok(text) => Some(text),
+        Err(keyring::Error::NoEntry) => None,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn set_entry(sb: &Sandbox, text: String) {
+    let account = account(sb);
+    keyring_call(move || keyring::Entry::new("gbooks", &account)?.set_password(&text)).unwrap();
+}
+
+fn remove_entry(sb: &Sandbox) {
+    let account = account(sb);
+    let _ = keyring_call(move || keyring::Entry::new("gbooks", &account)?.delete_credential());
+}
+
+fn keyring_cmd(sb: &Sandbox, api: &str, store: &str) -> assert_cmd::Command {
+    let mut c = sb.cmd(api);
+    c.env("GBOOKS_TOKEN_STORE", store).env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default(),
+    );
+    c
+}
+
+async fn run(mut cmd: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn keyring_login_refresh_and_logout() {
+    if !secret_service() {
+        return;
+    }
+    let fake = OAuthFake::start().await;
+    let revoke = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&revoke)
+        .await;
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    let uri = fake.server.uri();
+
+    let mut login = keyring_cmd(&sb, &uri, "keyring");
+    login
+        .env("BROWSER", curl_browser(sb.dir.path()))
+        .args(["-v", "login"]);
+    let out = run(login).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).ends_with("Logged in.\n"), "{}", stderr(&out));
+    assert_no_secrets(&out, None);
+    assert!(!sb.config_dir().join("credentials.json").exists());
+    let entry: Value = serde_json::from_str(&entry_text(&sb).expect("an entry")).unwrap();
+    assert_eq!(entry["access_token"], ACCESS);
+    assert_eq!(entry["refresh_token"], REFRESH);
+    assert_eq!(entry["client_id"], CLIENT_ID);
+    assert_eq!(entry["scopes"][0], BOOKS_SCOPE);
+
+    let mut status = keyring_cmd(&sb, &uri, "keyring");
+    status.args(["auth", "status", "--json"]);
+    let out = run(status).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["store"], "keyring");
+    assert_eq!(v["path"], Value::Null);
+
+    // Expired: `auth token` refreshes and the keyring keeps the new token.
+    let mut expired = entry.clone();
+    expired["expires_at"] = Value::from(1);
+    set_entry(&sb, expired.to_string());
+    let mut token = keyring_cmd(&sb, &uri, "keyring");
+    token.args(["auth", "token"]);
+    let out = run(token).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{}\n", refreshed(1)));
+    let entry: Value = serde_json::from_str(&entry_text(&sb).unwrap()).unwrap();
+    assert_eq!(entry["access_token"], refreshed(1).as_str());
+    assert_eq!(entry["refresh_token"], REFRESH);
+    assert_eq!(fake.refreshes(), 1);
+
+    let mut logout = keyring_cmd(&sb, &uri, "keyring");
+    logout
+        .env("GBOOKS_REVOKE_URL", format!("{}/revoke", revoke.uri()))
+        .arg("logout");
+    let out = run(logout).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(entry_text(&sb).is_none(), "logout removes the entry");
+}
+
+#[tokio::test]
+async fn keyring_is_what_auto_picks_when_it_answers() {
+    if !secret_service() {
+        return;
+    }
+    let fake = OAuthFake::start().await;
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    let uri = fake.server.uri();
+    let mut login = keyring_cmd(&sb, &uri, "auto");
+    login.env("BROWSER", curl_browser(sb.dir.path())).arg("login");
+    let out = run(login).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    assert!(!sb.config_dir().join("credentials.json").exists());
+    assert!(entry_text(&sb).is_some());
+    let mut status = keyring_cmd(&sb, &uri, "auto");
+    status.args(["auth", "status"]);
+    let out = run(status).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("keyring"), "{}", stdout(&out));
+    remove_entry(&sb);
+}
+
+#[tokio::test]
+async fn keyring_entry_that_is_corrupted_exits_4() {
+    if !secret_service() {
+        return;
+    }
+    let sb = Sandbox::new();
+    set_entry(&sb, "{\"access_token\": 42".to_string());
+    for args in [&["auth", "status"][..], &["auth", "token"]] {
+        let mut c = keyring_cmd(&sb, "http://127.0.0.1:9", "keyring");
+        c.args(args);
+        let out = run(c).await;
+        assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "gbooks: error: stored credentials are unreadable; run gbooks login\n"
+        );
+    }
+    let mut logout = keyring_cmd(&sb, "http://127.0.0.1:9", "keyring");
+    logout.arg("logout");
+    let out = run(logout).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(entry_text(&sb).is_none());
+}
+
+#[tokio::test]
+async fn keyring_four_processes_refresh_once() {
+    if !secret_service() {
+        return;
+    }
+    let fake = OAuthFake::start().await;
+    fake.set(|s| s.refresh_delay = Duration::from_millis(400));
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    let expired = serde_json::json!({
+        "access_token": STALE,
+        "expires_at": 1,
+        "refresh_token": REFRESH,
+        "scopes": [BOOKS_SCOPE],
+        "client_id": CLIENT_ID,
+    });
+    set_entry(&sb, expired.to_string());
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = keyring_cmd(&sb, &fake.server.uri(), "auto");
+            c.args(["auth", "token"]);
+            tokio::task::spawn_blocking(move || c.output().unwrap())
+        })
+        .collect();
+    for r in runs {
+        let out = r.await.unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{}\n", refreshed(1)));
+    }
+    assert_eq!(fake.refreshes(), 1);
+    let entry: Value = serde_json::from_str(&entry_text(&sb).unwrap()).unwrap();
+    assert_eq!(entry["access_token"], refreshed(1).as_str());
+    assert!(!sb.config_dir().join("credentials.json").exists());
+    remove_entry(&sb);
+}
+
+#[tokio::test]
+async fn keyring_auto_still_finds_a_login_kept_in_the_file() {
+    if !secret_service() {
+        return;
+    }
+    let sb = Sandbox::new();
+    crate::auth::write_credentials(&sb, ACCESS, 3000, Some(REFRESH));
+    let mut c = keyring_cmd(&sb, "http://127.0.0.1:9", "auto");
+    c.args(["auth", "token"]);
+    let out = run(c).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{ACCESS}\n"));
+    assert!(entry_text(&sb).is_none());
+}
