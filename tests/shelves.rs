@@ -160,3 +160,205 @@ async fn clear_without_a_terminal_needs_yes() {
     assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+const TOKEN: &str = "ya29.SHELVES-test-access-token";
+
+fn logged_in() -> Sandbox {
+    let sb = Sandbox::new();
+    crate::auth::write_credentials(&sb, TOKEN, 3000, Some("1//refresh-for-shelves"));
+    sb
+}
+
+fn bearer(req: &wiremock::Request) -> Option<String> {
+    req.headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+async fn my_library(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/books/v1/mylibrary/bookshelves"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            format!("Bearer {TOKEN}").as_str(),
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(fixture_json("shelves_mine.json")))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn your_shelves_with_your_token() {
+    let server = MockServer::start().await;
+    my_library(&server).await;
+    let sb = logged_in();
+    let out = sb.cmd(&api(&server)).args(["shelves"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines().nth(2).unwrap().starts_with("2     To read  "),
+        "{text}"
+    );
+    assert!(text.contains("1004  Space Opera"), "{text}");
+    let out = sb
+        .cmd(&api(&server))
+        .args(["shelves", "list", "--json"])
+        .output()
+        .unwrap();
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got, fixture_json("shelves_mine.json")["items"]);
+    crate::auth::assert_no_secrets(&out, None);
+}
+
+#[tokio::test]
+async fn your_shelf_volumes_by_name() {
+    let server = MockServer::start().await;
+    my_library(&server).await;
+    let mut page = volumes(vec![volume("m1", "Mine one"), volume("m2", "Mine two")]);
+    page["totalItems"] = 2.into();
+    Mock::given(method("GET"))
+        .and(path("/books/v1/mylibrary/bookshelves/1004/volumes"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(page))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sb = logged_in();
+    let out = sb
+        .cmd(&api(&server))
+        .args(["shelves", "show", "space-opera", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
+    for req in server.received_requests().await.unwrap() {
+        assert_eq!(bearer(&req).as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+    }
+}
+
+#[tokio::test]
+async fn add_remove_move_and_clear() {
+    let server = MockServer::start().await;
+    my_library(&server).await;
+    for action in ["addVolume", "removeVolume", "moveVolume", "clearVolumes"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/books/v1/mylibrary/bookshelves/2/{action}")))
+            .respond_with(wiremock::ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let sb = logged_in();
+    for (args, said) in [
+        (
+            vec!["add", "to read", "AbyoDwAAQBAJ"],
+            "Added AbyoDwAAQBAJ to \"To read\".\n",
+        ),
+        (
+            vec!["remove", "TO_READ", "AbyoDwAAQBAJ"],
+            "Removed AbyoDwAAQBAJ from \"To read\".\n",
+        ),
+        (
+            vec!["move", "to-read", "AbyoDwAAQBAJ", "3"],
+            "Moved AbyoDwAAQBAJ to position 3 on \"To read\".\n",
+        ),
+        (vec!["clear", "2", "--yes"], "Cleared shelf 2.\n"),
+    ] {
+        let out = sb.cmd(&api(&server)).arg("shelves").args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), said);
+        assert_eq!(stdout(&out), "");
+    }
+    let posts: Vec<_> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .collect();
+    assert_eq!(posts.len(), 4);
+    let q = |i: usize, k: &str| {
+        posts[i]
+            .url
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(q(0, "volumeId").as_deref(), Some("AbyoDwAAQBAJ"));
+    assert_eq!(q(2, "volumePosition").as_deref(), Some("3"));
+    assert_eq!(q(3, "volumeId"), None);
+    for p in &posts {
+        assert_eq!(bearer(p).as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+    }
+}
+
+#[tokio::test]
+async fn shelf_errors_carry_googles_message() {
+    let server = MockServer::start().await;
+    my_library(&server).await;
+    let error = |code: u16, reason: &str, message: &str| {
+        wiremock::ResponseTemplate::new(code).set_body_json(serde_json::json!({
+            "error": {"code": code, "message": message, "errors": [{"reason": reason, "message": message}]}
+        }))
+    };
+    Mock::given(method("POST"))
+        .and(path("/books/v1/mylibrary/bookshelves/7/addVolume"))
+        .respond_with(error(403, "forbidden", "Cannot add volumes to this shelf."))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/books/v1/mylibrary/bookshelves/2/addVolume"))
+        .respond_with(error(404, "notFound", "The volume ID could not be found."))
+        .mount(&server)
+        .await;
+    let sb = logged_in();
+    let out = sb
+        .cmd(&api(&server))
+        .args(["shelves", "add", "my ebooks", "x1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "gbooks: error: 403 forbidden: Cannot add volumes to this shelf.\n"
+    );
+    let out = sb
+        .cmd(&api(&server))
+        .args(["shelves", "add", "to read", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        stderr(&out),
+        "gbooks: error: 404 notFound: The volume ID could not be found.\n"
+    );
+    let out = sb
+        .cmd(&api(&server))
+        .args(["shelves", "remove", "wish list", "x1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "gbooks: error: no shelf named \"wish list\"; shelves: favorites, my google ebooks, reading now, space opera, to read\n"
+    );
+}
+
+#[tokio::test]
+async fn public_shelves_never_carry_your_token() {
+    let server = MockServer::start().await;
+    public_user(&server).await;
+    let sb = logged_in();
+    sb.cmd(&api(&server))
+        .args(["shelves", "--user", USER])
+        .assert()
+        .success();
+    sb.cmd(&api(&server))
+        .args(["shelves", "show", "sci fi classics", "--user", USER])
+        .assert()
+        .success();
+    let requests = server.received_requests().await.unwrap();
+    // The shelf list, then the shelf's volumes: the second list comes from the
+    // cache, which only answers without a token.
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| bearer(r).is_none()));
+}

@@ -51,11 +51,15 @@ struct Fetched {
     cache_key: Option<Url>,
 }
 
-/// Who may see the data: public data goes out with the API key (or the
-/// user's token, or nothing); private data needs the user's token.
+/// Who may see the data, and so which credentials go with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Public data: the API key, else the user's token, else nothing.
     Public,
+    /// Another user's public shelves: the API key or nothing, never the
+    /// user's token (it is not theirs to see, and keeps the answer cacheable).
+    Anonymous,
+    /// The user's library: their token, or "not logged in".
     Private,
 }
 
@@ -149,7 +153,7 @@ impl Client {
                     .await?
             }
             Some(u) => {
-                self.get_json(&["users", u, "bookshelves"], &[], Access::Public)
+                self.get_json(&["users", u, "bookshelves"], &[], Access::Anonymous)
                     .await?
             }
         };
@@ -188,7 +192,7 @@ impl Client {
                 self.get_json(
                     &["users", u, "bookshelves", &shelf, "volumes"],
                     &params,
-                    Access::Public,
+                    Access::Anonymous,
                 )
                 .await
             }
@@ -246,7 +250,7 @@ impl Client {
         let mut url = plain.clone();
         let mut bearer = None;
         match access {
-            Access::Public => match &self.api_key {
+            Access::Public | Access::Anonymous => match &self.api_key {
                 Some(key) => {
                     let query = match url.query() {
                         Some(q) => format!("{q}&key={}", query::encode(key.expose())),
@@ -254,11 +258,12 @@ impl Client {
                     };
                     url.set_query(Some(&query));
                 }
-                None => {
+                None if access == Access::Public => {
                     if let Some(tokens) = &self.tokens {
                         bearer = tokens.token().await?;
                     }
                 }
+                None => {}
             },
             Access::Private => {
                 let tokens = self.tokens.as_ref().ok_or(Error::NotLoggedIn)?;
