@@ -366,8 +366,30 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Opens the file and makes sure the table is there. Cheap when it already is:
-/// it runs on every public command.
+/// it runs on every public command. Processes that create the file together
+/// can see SQLITE_BUSY where no busy handler runs (switching to WAL), so
+/// that is tried again for a moment.
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let mut tries = 0;
+    loop {
+        match connect_once(path) {
+            Err(e) if tries < 30 && is_busy(&e) => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20 + fastrand::u64(0..30)));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+fn connect_once(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
