@@ -43,6 +43,11 @@ pub struct GlobalArgs {
     /// Log each request to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// How many requests run at once (ISBN lookups, pages of a long list)
+    #[arg(long, global = true, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u8).range(1..=32))]
+    pub jobs: u8,
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {
@@ -67,6 +72,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Show one volume in detail
     Show(ShowArgs),
+    /// Look up books by ISBN, from arguments or one a line on stdin
+    Isbn(IsbnArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +135,16 @@ pub struct ShowArgs {
     /// How much of the volume the API returns
     #[arg(long, value_enum)]
     pub projection: Option<Projection>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "With no ISBN, or just `-`, ISBNs are read from stdin. Blank lines and # comments are skipped.\nExit status: 0 when every ISBN was found, 1 otherwise (after printing every result)."
+)]
+pub struct IsbnArgs {
+    /// ISBN-10 or ISBN-13, hyphens and spaces allowed
+    #[arg(value_name = "ISBN")]
+    pub isbns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

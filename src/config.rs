@@ -21,6 +21,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub verbose: u8,
     pub config_dir: PathBuf,
+    /// Requests in flight at once, 1 to 32.
+    pub jobs: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +155,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         timeout: Duration::from_secs_f64(global.timeout.unwrap_or(30.0)),
         verbose: global.verbose,
         config_dir,
+        jobs: usize::from(global.jobs.clamp(1, 32)),
     })
 }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod isbn;
 pub mod output;
 pub mod sanitize;
 pub mod secret;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Search(args) => commands::search::run(&ctx, args, &mut out).await,
         Command::Show(args) => commands::show::run(&ctx, args, &mut out).await,
+        Command::Isbn(args) => commands::isbn::run(&ctx, args, &mut out).await,
     }
 }
 

@@ -2,4 +2,6 @@
 //! `gbooks` binary against local fakes.
 
 mod common;
+mod isbn;
+mod paging;
 mod search;

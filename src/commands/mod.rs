@@ -1,6 +1,7 @@
 //! One module per noun. Each turns resolved settings into requests and hands
 //! the results to `Output`; none of them prints on its own.
 
+pub mod isbn;
 pub mod search;
 pub mod show;
 

@@ -57,7 +57,7 @@ pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::
     let paging = Paging {
         limit: Some(usize::try_from(args.limit).unwrap_or(usize::MAX)),
         offset: usize::try_from(args.offset).unwrap_or(usize::MAX),
-        jobs: 4,
+        jobs: ctx.settings.jobs,
     };
     let mut list = out.volume_list().context("writing output")?;
     paging::each_page(
