@@ -248,7 +248,9 @@ impl Report {
         let ratio = secs / floor;
         let verdict = if ratio <= target { "PASS" } else { "MISS" };
         self.lines.push(format!(
-            "{what:<34} {secs:>8.3} s   floor {floor:>6.3} s   {ratio:>5.2}x   target <= {target:.2}x   {verdict}{note}"
+            "{what:<34} {:>8.1} ms   floor {:>7.1} ms   {ratio:>5.2}x   target <= {target:.2}x   {verdict}{note}",
+            secs * 1000.0,
+            floor * 1000.0
         ));
     }
 
@@ -256,7 +258,7 @@ impl Report {
         let mib = bytes as f64 / MIB;
         let verdict = if mib <= limit_mib { "PASS" } else { "MISS" };
         self.lines.push(format!(
-            "{what:<34} {mib:>8.2} MiB                     target <= {limit_mib:.0} MiB   {verdict}"
+            "{what:<34} {mib:>8.2} MiB                          target <= {limit_mib:.0} MiB   {verdict}"
         ));
     }
 
@@ -422,8 +424,9 @@ fn cached_rerun(server: &Server, home: &Home, input: &str, report: &mut Report) 
     report.note(
         WHAT,
         &format!(
-            "{:>8.3} s   (first run {:.3} s; {sent} requests reached the server)",
-            again.secs, fill.secs
+            "{:>8.1} ms   (first run {:.1} ms; {sent} requests reached the server)",
+            again.secs * 1000.0,
+            fill.secs * 1000.0
         ),
     );
 }
