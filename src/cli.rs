@@ -44,7 +44,7 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// How many requests run at once (ISBN lookups, pages of a long list)
+    /// How many requests run at once, 1 to 32 (ISBN lookups, pages of long lists)
     #[arg(long, global = true, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u8).range(1..=32))]
     pub jobs: u8,

@@ -140,6 +140,51 @@ async fn order_is_kept_when_replies_finish_out_of_order() {
 }
 
 #[tokio::test]
+async fn jsonl_prints_each_entry_as_soon_as_it_is_ready() {
+    let isbns: Vec<String> = (0..3).map(|i| isbn13(&format!("97820000000{i}"))).collect();
+    let mut library = Library::new();
+    let slow = isbns[2].clone();
+    library.delay = Box::new(move |isbn| Duration::from_millis(if isbn == slow { 3000 } else { 10 }));
+    let (server, _) = serve(library).await;
+    let sb = Sandbox::new();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gbooks"))
+        .env_clear()
+        .env("HOME", sb.dir.path())
+        .env("GBOOKS_CONFIG_DIR", sb.config_dir())
+        .env("GBOOKS_CACHE_DIR", sb.cache_dir())
+        .env("GBOOKS_API_BASE", api(&server))
+        .args(["isbn", "--format", "jsonl"])
+        .args(&isbns)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let stdout = child.stdout.take().unwrap();
+    // Read on a thread: the server runs on this test's runtime.
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first_two = [lines.next(), lines.next()];
+        let at = started.elapsed();
+        (first_two.map(|l| l.unwrap().unwrap()), at, lines.count())
+    });
+    while !reader.is_finished() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (first_two, at, rest) = reader.join().unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        at < Duration::from_millis(2500),
+        "the first entries came only after {at:?}"
+    );
+    for (line, isbn) in first_two.iter().zip(&isbns) {
+        let e: Entry = serde_json::from_str(line).unwrap();
+        assert_eq!(e.isbn.as_deref(), Some(isbn.as_str()));
+    }
+    assert_eq!(rest, 1);
+}
+
+#[tokio::test]
 async fn invalid_lines_are_never_sent() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
