@@ -76,8 +76,7 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
     let mut next = 0;
     let mut failed = 0;
     let mut emit = |results: &mut Vec<Option<Lookup>>, next: &mut usize| -> anyhow::Result<()> {
-        while let Some(Some(_)) = results.get(*next) {
-            let done = results[*next].take().expect("checked above");
+        while let Some(done) = results.get_mut(*next).and_then(Option::take) {
             if !done.is_ok() {
                 failed += 1;
             }
