@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::stream::{self, StreamExt};
@@ -45,6 +46,7 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
 
     // After an error that every other lookup would meet too (a bad key, an
     // exhausted quota, no server), nothing more is sent.
+    let mut progress = Progress::new(wanted.len());
     let stopped: RefCell<Option<String>> = RefCell::new(None);
     let lookups = stream::iter(wanted)
         .map(|(isbn, indexes)| {
@@ -90,8 +92,10 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         for i in indexes {
             results[i] = Some(entry(&lines[i], result.clone()));
         }
+        progress.advance();
         emit(&mut results, &mut next)?;
     }
+    progress.clear();
     let total = list.finish().context("writing output")?;
 
     if failed > 0 {
@@ -102,6 +106,52 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         return Err(PartialFailure(text).into());
     }
     Ok(())
+}
+
+/// A count on stderr while a long batch runs, only when stderr is a terminal.
+struct Progress {
+    total: usize,
+    done: usize,
+    shown_at: Option<Instant>,
+    on: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            shown_at: None,
+            on: total > 1 && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn advance(&mut self) {
+        self.done += 1;
+        if !self.on
+            || self
+                .shown_at
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.shown_at = Some(Instant::now());
+        eprint!("\r\x1b[2KLooking up ISBNs: {}/{}", self.done, self.total);
+    }
+
+    fn clear(&mut self) {
+        if self.on && self.shown_at.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+        self.on = false;
+    }
+}
+
+impl Drop for Progress {
+    // Also on an early return, so the prompt never lands after a stale count.
+    fn drop(&mut self) {
+        self.clear();
+    }
 }
 
 /// The first volume that carries the ISBN, else the first that Google matched.
