@@ -370,11 +370,12 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// can see SQLITE_BUSY where no busy handler runs (switching to WAL), so
 /// that is tried again for a moment.
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
-    let mut tries = 0;
+    // Bounded by the same wait as any other lock: a cache held by another
+    // program must not hold up the command for longer.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
     loop {
         match connect_once(path) {
-            Err(e) if tries < 30 && is_busy(&e) => {
-                tries += 1;
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20 + fastrand::u64(0..30)));
             }
             other => return other,

@@ -63,6 +63,11 @@ pub struct GlobalArgs {
     /// Where the login is kept [default: auto, or GBOOKS_TOKEN_STORE, or token_store in config.toml]
     #[arg(long, global = true, value_enum, value_name = "STORE")]
     pub token_store: Option<TokenStore>,
+
+    /// How many requests run at once, 1 to 32 (ISBN lookups, pages of long lists)
+    #[arg(long, global = true, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u8).range(1..=32))]
+    pub jobs: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,6 +132,8 @@ pub enum Command {
     Logout,
     /// Inspect the login
     Auth(AuthArgs),
+    /// Look up books by ISBN, from arguments or one a line on stdin
+    Isbn(IsbnArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -282,6 +289,16 @@ pub enum ShelvesCommand {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "With no ISBN, or just `-`, ISBNs are read from stdin. Blank lines and # comments are skipped.\nExit status: 0 when every ISBN was found, 1 otherwise (after printing every result)."
+)]
+pub struct IsbnArgs {
+    /// ISBN-10 or ISBN-13, hyphens and spaces allowed
+    #[arg(value_name = "ISBN")]
+    pub isbns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -28,6 +28,8 @@ pub struct Settings {
     pub color: Option<bool>,
     pub config_dir: PathBuf,
     pub cache: CacheSettings,
+    /// Requests in flight at once, 1 to 32.
+    pub jobs: usize,
     pub token_store: StoreKind,
     /// GBOOKS_CLIENT_SECRET_FILE; else client_secret.json in the config dir.
     pub client_secret_file: Option<PathBuf>,
@@ -238,6 +240,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         client_secret_file: env.var("GBOOKS_CLIENT_SECRET_FILE").map(PathBuf::from),
         revoke_url,
         login_timeout: Duration::from_secs_f64(global.timeout.unwrap_or(300.0)),
+        jobs: usize::from(global.jobs.clamp(1, 32)),
     })
 }
 

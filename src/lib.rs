@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod isbn;
 pub mod output;
 pub mod progress;
 pub mod sanitize;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => commands::auth::login(&ctx, args).await,
         Command::Logout => commands::auth::logout(&ctx).await,
         Command::Auth(args) => commands::auth::run(&ctx, args, &mut out).await,
+        Command::Isbn(args) => commands::isbn::run(&ctx, args, &mut out).await,
     }
 }
 

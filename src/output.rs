@@ -10,6 +10,7 @@ use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::books::{Shelf, Volume};
+use crate::isbn::Lookup;
 use crate::sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,19 @@ impl Output {
             list.out.csv_row(&VOLUME_CSV)?;
         }
         Ok(list)
+    }
+
+    /// ISBN lookups, handed over in input order.
+    pub fn isbn_list(&mut self) -> io::Result<IsbnList<'_>> {
+        if self.format == Format::Csv {
+            self.csv_row(&ISBN_CSV)?;
+        }
+        Ok(IsbnList {
+            out: self,
+            rows: Vec::new(),
+            json: Vec::new(),
+            count: 0,
+        })
     }
 
     /// One volume in detail.
@@ -331,6 +345,95 @@ impl VolumeList<'_> {
             Format::Table => self
                 .out
                 .table(&["ID", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,
+            _ => {}
+        }
+        self.out.flush()?;
+        Ok(self.count)
+    }
+}
+
+const ISBN_CSV: [&str; 9] = [
+    "input",
+    "isbn",
+    "id",
+    "title",
+    "authors",
+    "publisher",
+    "published_date",
+    "page_count",
+    "error",
+];
+
+/// ISBN lookups: JSON Lines and CSV stream each entry, a table and a JSON
+/// array wait for the end.
+pub struct IsbnList<'a> {
+    out: &'a mut Output,
+    rows: Vec<Vec<String>>,
+    json: Vec<Lookup>,
+    count: usize,
+}
+
+impl IsbnList<'_> {
+    pub fn push(&mut self, entry: Lookup) -> io::Result<()> {
+        self.count += 1;
+        match self.out.format {
+            Format::Json => self.json.push(entry),
+            Format::Jsonl => {
+                self.out.jsonl(&entry)?;
+                self.out.flush()?;
+            }
+            Format::Csv => {
+                let v = entry.volume.as_ref();
+                let info = v.map(|v| &v.info);
+                let row: Vec<String> = [
+                    entry.input.clone(),
+                    entry.isbn.clone().unwrap_or_default(),
+                    v.map(|v| v.id.clone()).unwrap_or_default(),
+                    v.map(|v| v.title().to_string()).unwrap_or_default(),
+                    v.map(Volume::authors).unwrap_or_default(),
+                    info.and_then(|i| i.publisher.clone()).unwrap_or_default(),
+                    info.and_then(|i| i.published_date.clone()).unwrap_or_default(),
+                    info.and_then(|i| i.page_count)
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                    entry.error.clone().unwrap_or_default(),
+                ]
+                .into_iter()
+                .map(|f| self.out.clean(&f))
+                .collect();
+                self.out.csv_row(&row)?;
+                self.out.flush()?;
+            }
+            Format::Table => {
+                let line = |s: &str| sanitize::terminal_line(s);
+                let row = match (&entry.volume, &entry.error) {
+                    (Some(v), _) => vec![
+                        line(&entry.input),
+                        line(v.title()),
+                        line(&v.authors()),
+                        line(v.year()),
+                    ],
+                    (None, error) => vec![
+                        line(&entry.input),
+                        line(&format!("error: {}", error.as_deref().unwrap_or("not found"))),
+                        String::new(),
+                        String::new(),
+                    ],
+                };
+                self.rows.push(row);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what was held back; returns how many entries there were.
+    pub fn finish(self) -> io::Result<usize> {
+        match self.out.format {
+            Format::Json => self.out.json(&self.json)?,
+            Format::Table if self.rows.is_empty() => eprintln!("No ISBNs given."),
+            Format::Table => self
+                .out
+                .table(&["INPUT", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,
             _ => {}
         }
         self.out.flush()?;

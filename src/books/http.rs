@@ -45,15 +45,18 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return None;
         }
-        if let Some(wait) = retry_after {
-            return (wait <= self.max_retry_after).then_some(wait);
-        }
         let exp = self
             .base
             .saturating_mul(1u32 << (attempt - 1).min(16))
             .min(self.cap);
         let half = exp / 2;
-        Some(half + half.mul_f64(fastrand::f64()))
+        let backoff = half + half.mul_f64(fastrand::f64());
+        match retry_after {
+            // `Retry-After: 0` (or a date in the past) must not turn into
+            // immediate retries: the backoff is the least we wait.
+            Some(wait) => (wait <= self.max_retry_after).then(|| wait.max(backoff)),
+            None => Some(backoff),
+        }
     }
 }
 
@@ -329,6 +332,8 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         assert_eq!(p.delay(1, Some(Duration::from_secs(3600))), None);
+        let soon = p.delay(2, Some(Duration::ZERO)).unwrap();
+        assert!(soon >= Duration::from_millis(250), "{soon:?}");
         assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
         assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),

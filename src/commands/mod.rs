@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod isbn;
 pub mod open;
 pub mod search;
 pub mod shell;
@@ -107,7 +108,7 @@ impl Context {
 
     /// Pages in flight at once when paging.
     pub fn jobs(&self) -> usize {
-        4
+        self.settings.jobs
     }
 
     pub fn shared_client(&self) -> Result<Arc<Client>, books::Error> {

@@ -1,0 +1,221 @@
+//! `gbooks isbn`: many ISBNs looked up at once, printed in input order.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures_util::stream::{self, StreamExt};
+
+use super::search::SUMMARY_FIELDS;
+use super::Context;
+use crate::books::{self, Client, SearchParams, Volume};
+use crate::cli::IsbnArgs;
+use crate::error::{PartialFailure, UsageError};
+use crate::isbn::{self, Isbn, Line, Lookup};
+use crate::output::Output;
+
+/// Editions that share an ISBN come back together; a few are enough to pick
+/// the one that carries it.
+const CANDIDATES: usize = 5;
+
+pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Result<()> {
+    let lines = input_lines(args)?;
+    let client = ctx.client()?;
+    let fields = out.is_summary().then(|| SUMMARY_FIELDS.to_string());
+    let mut list = out.isbn_list().context("writing output")?;
+
+    // Each distinct ISBN is asked for once, however often it is listed.
+    let mut wanted: Vec<(Isbn, Vec<usize>)> = Vec::new();
+    let mut slot_of: HashMap<Isbn, usize> = HashMap::new();
+    let mut results: Vec<Option<Lookup>> = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match &line.isbn {
+            Ok(isbn) => {
+                let slot = *slot_of.entry(isbn.clone()).or_insert_with(|| {
+                    wanted.push((isbn.clone(), Vec::new()));
+                    wanted.len() - 1
+                });
+                wanted[slot].1.push(i);
+                results.push(None);
+            }
+            Err(e) => results.push(Some(entry(line, Err(e.to_string())))),
+        }
+    }
+
+    // After an error that every other lookup would meet too (a bad key, an
+    // exhausted quota, no server), nothing more is sent.
+    let mut progress = Progress::new(wanted.len());
+    let stopped: RefCell<Option<String>> = RefCell::new(None);
+    let lookups = stream::iter(wanted)
+        .map(|(isbn, indexes)| {
+            let (client, fields, stopped) = (&client, &fields, &stopped);
+            async move {
+                let skipped = stopped.borrow().clone();
+                let result = match skipped {
+                    Some(cause) => Err(format!("not looked up after an earlier error: {cause}")),
+                    None => match lookup(client, &isbn, fields.clone()).await {
+                        Ok(found) => found.ok_or_else(|| "not found".to_string()),
+                        Err(e) => {
+                            let stops = stops_the_run(&e);
+                            let text = crate::error::message(&anyhow::Error::new(e));
+                            if stops {
+                                stopped.borrow_mut().get_or_insert_with(|| text.clone());
+                            }
+                            Err(text)
+                        }
+                    },
+                };
+                (indexes, result)
+            }
+        })
+        .buffer_unordered(ctx.settings.jobs);
+    futures_util::pin_mut!(lookups);
+
+    // Replies finish in any order; entries leave in input order, each as soon
+    // as every entry before it is ready.
+    let mut next = 0;
+    let mut failed = 0;
+    let mut emit = |results: &mut Vec<Option<Lookup>>, next: &mut usize| -> anyhow::Result<()> {
+        while let Some(done) = results.get_mut(*next).and_then(Option::take) {
+            if !done.is_ok() {
+                failed += 1;
+            }
+            list.push(done).context("writing output")?;
+            *next += 1;
+        }
+        Ok(())
+    };
+    emit(&mut results, &mut next)?;
+    while let Some((indexes, result)) = lookups.next().await {
+        for i in indexes {
+            results[i] = Some(entry(&lines[i], result.clone()));
+        }
+        progress.advance();
+        emit(&mut results, &mut next)?;
+    }
+    progress.clear();
+    let total = list.finish().context("writing output")?;
+
+    if failed > 0 {
+        let mut text = format!("{failed} of {total} ISBNs were not found or failed");
+        if let Some(cause) = stopped.borrow().as_deref() {
+            text.push_str(&format!("; stopped after: {cause}"));
+        }
+        return Err(PartialFailure(text).into());
+    }
+    Ok(())
+}
+
+/// A count on stderr while a long batch runs, only when stderr is a terminal.
+struct Progress {
+    total: usize,
+    done: usize,
+    shown_at: Option<Instant>,
+    on: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            shown_at: None,
+            on: total > 1 && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn advance(&mut self) {
+        self.done += 1;
+        if !self.on
+            || self
+                .shown_at
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.shown_at = Some(Instant::now());
+        eprint!("\r\x1b[2KLooking up ISBNs: {}/{}", self.done, self.total);
+    }
+
+    fn clear(&mut self) {
+        if self.on && self.shown_at.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+        self.on = false;
+    }
+}
+
+impl Drop for Progress {
+    // Also on an early return, so the prompt never lands after a stale count.
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// The first volume that carries the ISBN, else the first that Google matched.
+async fn lookup(
+    client: &Client,
+    isbn: &Isbn,
+    fields: Option<String>,
+) -> Result<Option<Volume>, books::Error> {
+    let params = SearchParams {
+        q: format!("isbn:{isbn}"),
+        fields,
+        ..SearchParams::default()
+    };
+    let page = client.search(&params, 0, CANDIDATES).await?;
+    let mut items = page.items;
+    let pick = items.iter().position(|v| isbn.matches(v)).unwrap_or(0);
+    Ok((!items.is_empty()).then(|| items.swap_remove(pick)))
+}
+
+/// Errors that are about the run, not the ISBN: not found is an empty 200,
+/// so a 4xx means a bad key, quota, location or address.
+fn stops_the_run(err: &books::Error) -> bool {
+    match err {
+        books::Error::Api(api) => (400..500).contains(&api.status),
+        books::Error::Transport { .. } | books::Error::NotLoggedIn | books::Error::Auth(_) => true,
+        books::Error::Timeout { .. } | books::Error::InvalidResponse(_) => false,
+    }
+}
+
+fn entry(line: &Line, result: Result<Volume, String>) -> Lookup {
+    let isbn = line.isbn.as_ref().ok().map(|i| i.to_string());
+    let (volume, error) = match result {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e)),
+    };
+    Lookup {
+        input: line.input.clone(),
+        isbn,
+        volume,
+        error,
+    }
+}
+
+/// The arguments, or stdin when there are none or just `-`.
+fn input_lines(args: &IsbnArgs) -> anyhow::Result<Vec<Line>> {
+    let from_stdin = match args.isbns.as_slice() {
+        [] => true,
+        [only] if only == "-" => true,
+        many if many.iter().any(|a| a == "-") => {
+            return Err(UsageError::new("`-` (read stdin) must be the only argument").into())
+        }
+        _ => false,
+    };
+    if !from_stdin {
+        return Ok(isbn::lines(args.isbns.iter().map(String::as_str)));
+    }
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("Reading ISBNs from stdin, one a line; end with Ctrl-D.");
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .read_to_end(&mut bytes)
+        .context("reading ISBNs from stdin")?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(isbn::lines(text.lines()))
+}
