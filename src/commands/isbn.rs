@@ -3,7 +3,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
-use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::stream::{self, StreamExt};
@@ -15,6 +14,7 @@ use crate::cli::IsbnArgs;
 use crate::error::{PartialFailure, UsageError};
 use crate::isbn::{self, Isbn, Line, Lookup};
 use crate::output::Output;
+use crate::progress::Progress;
 
 /// Editions that share an ISBN come back together; a few are enough to pick
 /// the one that carries it.
@@ -46,7 +46,10 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
 
     // After an error that every other lookup would meet too (a bad key, an
     // exhausted quota, no server), nothing more is sent.
-    let mut progress = Progress::new(wanted.len());
+    let progress = match wanted.len() {
+        0 | 1 => Progress::hidden(),
+        n => Progress::new(Some(n as u64), "ISBNs"),
+    };
     let stopped: RefCell<Option<String>> = RefCell::new(None);
     let lookups = stream::iter(wanted)
         .map(|(isbn, indexes)| {
@@ -92,10 +95,10 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         for i in indexes {
             results[i] = Some(entry(&lines[i], result.clone()));
         }
-        progress.advance();
+        progress.inc(1);
         emit(&mut results, &mut next)?;
     }
-    progress.clear();
+    drop(progress);
     let total = list.finish().context("writing output")?;
 
     if failed > 0 {
@@ -106,52 +109,6 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         return Err(PartialFailure(text).into());
     }
     Ok(())
-}
-
-/// A count on stderr while a long batch runs, only when stderr is a terminal.
-struct Progress {
-    total: usize,
-    done: usize,
-    shown_at: Option<Instant>,
-    on: bool,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        Progress {
-            total,
-            done: 0,
-            shown_at: None,
-            on: total > 1 && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn advance(&mut self) {
-        self.done += 1;
-        if !self.on
-            || self
-                .shown_at
-                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
-        {
-            return;
-        }
-        self.shown_at = Some(Instant::now());
-        eprint!("\r\x1b[2KLooking up ISBNs: {}/{}", self.done, self.total);
-    }
-
-    fn clear(&mut self) {
-        if self.on && self.shown_at.is_some() {
-            eprint!("\r\x1b[2K");
-        }
-        self.on = false;
-    }
-}
-
-impl Drop for Progress {
-    // Also on an early return, so the prompt never lands after a stale count.
-    fn drop(&mut self) {
-        self.clear();
-    }
 }
 
 /// The first volume that carries the ISBN, else the first that Google matched.
@@ -210,7 +167,7 @@ fn input_lines(args: &IsbnArgs) -> anyhow::Result<Vec<Line>> {
     }
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!("Reading ISBNs from stdin, one a line; end with Ctrl-D.");
+        crate::output::status("Reading ISBNs from stdin, one a line; end with Ctrl-D.");
     }
     let mut bytes = Vec::new();
     stdin
