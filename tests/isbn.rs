@@ -473,7 +473,7 @@ async fn table_and_csv_ask_only_for_shown_fields_and_json_for_everything() {
         let (server, _) = serve(Library::new()).await;
         let out = sb
             .cmd(&api(&server))
-            .args(["isbn", "--format", format, DUNE])
+            .args(["isbn", "--no-cache", "--format", format, DUNE])
             .output()
             .unwrap();
         assert!(out.status.success(), "{format}: {}", stderr(&out));
