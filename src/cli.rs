@@ -19,6 +19,7 @@ pub struct Cli {
 
 /// Flags that every command takes, before or after its name.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Output format [default: table, or `format` in config.toml]
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
@@ -109,6 +110,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Show one volume in detail
     Show(ShowArgs),
+    /// Look up books by ISBN, from arguments or one a line on stdin
+    Isbn(IsbnArgs),
     /// List and change bookshelves (yours after `gbooks login`, or anyone's public ones)
     Shelves(ShelvesArgs),
     /// Open a volume's Google Books page in the browser
@@ -116,6 +119,15 @@ pub enum Command {
         /// The volume id, e.g. AbyoDwAAQBAJ
         volume_id: String,
     },
+    /// Log in with your Google account (opens a browser)
+    Login(LoginArgs),
+    /// Revoke and delete the stored login
+    Logout,
+    /// Inspect the login
+    Auth(AuthArgs),
+    /// Look at or empty the local cache of answers
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -123,17 +135,6 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
-    /// Look at or empty the local cache of answers
-    #[command(subcommand)]
-    Cache(CacheCommand),
-    /// Log in with your Google account (opens a browser)
-    Login(LoginArgs),
-    /// Revoke and delete the stored login
-    Logout,
-    /// Inspect the login
-    Auth(AuthArgs),
-    /// Look up books by ISBN, from arguments or one a line on stdin
-    Isbn(IsbnArgs),
 }
 
 #[derive(Debug, Subcommand)]
