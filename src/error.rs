@@ -86,7 +86,8 @@ pub fn message(err: &anyhow::Error) -> String {
         }
         parts.push(text);
     }
-    let line = parts.join(": ");
-    // One line, always: a server message can contain newlines.
+    // One line, always, and safe for a terminal: a server message can hold
+    // newlines and escape sequences.
+    let line = crate::sanitize::terminal_line(&parts.join(": "));
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -68,3 +68,147 @@ async fn offsets_past_the_apis_range_are_usage_errors_not_panics() {
     assert_eq!(got.len(), 100);
     assert_eq!(got[0]["id"], "v4294967295");
 }
+
+/// Exactly one line, `gbooks: error: …`, and no panic.
+fn one_error_line(out: &std::process::Output) -> String {
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    assert!(err.starts_with("gbooks: error: "), "{err:?}");
+    err.trim_end().to_string()
+}
+
+#[tokio::test]
+async fn server_error_text_is_sanitised_on_stderr() {
+    let server = MockServer::start().await;
+    let evil = "bad \u{1b}]0;pwned\u{7} \u{202e}evil\r\nline";
+    Mock::given(method("GET"))
+        .and(path("/books/v1/volumes/v1"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
+            "error": { "code": 404, "message": evil, "errors": [{ "reason": "not\u{1b}[31mFound" }] }
+        })))
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    let out = sb.cmd(&api(&server)).args(["show", "v1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        one_error_line(&out),
+        "gbooks: error: 404 not[31mFound: bad ]0;pwned evil line"
+    );
+}
+
+const KEY: &str = "AIzaHARDENING-key-0123456789";
+
+/// A proxy or server that echoes the request URL (with the key) in its error.
+#[tokio::test]
+async fn an_echoed_api_key_is_redacted_from_errors() {
+    let server = MockServer::start().await;
+    let echo_text = |req: &wiremock::Request| {
+        ResponseTemplate::new(404)
+            .insert_header("content-type", "text/plain")
+            .set_body_string(format!("Not Found: {}", req.url))
+    };
+    let echo_json = |req: &wiremock::Request| {
+        ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": { "code": 400, "message": format!("Invalid value at {}", req.url), "status": "INVALID_ARGUMENT" }
+        }))
+    };
+    Mock::given(method("GET"))
+        .and(path("/books/v1/volumes/text"))
+        .respond_with(echo_text)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/books/v1/volumes/json"))
+        .respond_with(echo_json)
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    for (id, code) in [("text", 3), ("json", 1)] {
+        let out = sb
+            .cmd(&api(&server))
+            .args(["-vv", "show", id, "--api-key", KEY])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(!err.contains(KEY), "the key leaks: {err}");
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.starts_with("gbooks: error: ") && last.contains("key=(redacted)"),
+            "{last}"
+        );
+    }
+}
+
+/// Every known secret, as is and as a form body or URL carries it.
+fn secret_forms() -> Vec<String> {
+    let mut all = crate::oauth_fake::secrets();
+    all.push(KEY.to_string());
+    let encoded: Vec<String> = all
+        .iter()
+        .map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect())
+        .collect();
+    all.extend(encoded);
+    all
+}
+
+fn assert_no_secret_forms(out: &std::process::Output) {
+    let text = format!("{}{}", stdout(out), stderr(out));
+    for s in secret_forms() {
+        assert!(!text.contains(&s), "leaks {s}:\n{text}");
+    }
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+/// Writes a client file whose token endpoint is `token_uri`.
+fn install_client(sb: &Sandbox, token_uri: &str) {
+    use crate::oauth_fake::{CLIENT_ID, CLIENT_SECRET};
+    std::fs::create_dir_all(sb.config_dir()).unwrap();
+    let client = serde_json::json!({ "installed": {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "auth_uri": "http://127.0.0.1:9/auth",
+        "token_uri": token_uri,
+    }});
+    std::fs::write(sb.config_dir().join("client_secret.json"), client.to_string()).unwrap();
+}
+
+/// A token endpoint that echoes the request (refresh token, client secret)
+/// in its error description.
+#[tokio::test]
+async fn an_echoed_refresh_token_or_client_secret_is_redacted() {
+    let oauth = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(|req: &wiremock::Request| {
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": format!("cannot use {}", String::from_utf8_lossy(&req.body)),
+            }))
+        })
+        .mount(&oauth)
+        .await;
+    let sb = Sandbox::new();
+    install_client(&sb, &format!("{}/token", oauth.uri()));
+    for args in [&["-vv", "auth", "token"][..], &["-vv", "shelves"]] {
+        crate::auth::write_credentials(
+            &sb,
+            crate::oauth_fake::STALE,
+            -10,
+            Some(crate::oauth_fake::REFRESH),
+        );
+        let out = sb.cmd("http://127.0.0.1:9/books/v1").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.starts_with(
+                "gbooks: error: the token endpoint refused the request: invalid_request: cannot use "
+            ),
+            "{last}"
+        );
+        assert!(last.contains("refresh_token=(redacted)"), "{last}");
+        assert_no_secret_forms(&out);
+    }
+}

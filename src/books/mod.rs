@@ -299,6 +299,8 @@ impl Client {
             });
         }
         let mut err = ApiError::from_body(reply.status, &reply.body);
+        let secrets: Vec<&Secret> = self.api_key.iter().chain(bearer.as_ref()).collect();
+        err.redact(&secrets);
         err.hint = self.hint(&err, bearer.is_some());
         Err(Error::Api(err))
     }
