@@ -212,3 +212,36 @@ async fn an_echoed_refresh_token_or_client_secret_is_redacted() {
         assert_no_secret_forms(&out);
     }
 }
+
+#[tokio::test]
+async fn a_malformed_client_file_is_named_but_never_quoted() {
+    let sb = Sandbox::new();
+    let file = sb.dir.path().join("client.json");
+    let secret = crate::oauth_fake::CLIENT_SECRET;
+    for text in [
+        format!(r#"{{"installed": "{secret}"}}"#),
+        format!(r#"{{"installed": {{"client_id": ["{secret}"]}}}}"#),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let out = sb
+            .cmd("http://127.0.0.1:9/books/v1")
+            .args(["-vv", "login", "--client-secret"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+        let line = one_error_line(&out);
+        assert!(
+            line.contains("invalid client credentials file") && line.contains("client.json"),
+            "{line}"
+        );
+        assert_no_secret_forms(&out);
+    }
+    let out = sb
+        .cmd("http://127.0.0.1:9/books/v1")
+        .args(["login", "--client-secret", "/nonexistent/client.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_error_line(&out).contains("cannot read /nonexistent/client.json"));
+}
