@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("gbooks: error: cannot start: {e}");
+            let _ = writeln!(std::io::stderr(), "gbooks: error: cannot start: {e}");
             return ExitCode::from(exit::FAILURE as u8);
         }
     };
@@ -33,8 +34,9 @@ fn main() -> ExitCode {
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let code = error::exit_code(&err);
+            // Not eprintln: a closed stderr (`2>&1 | head -1`) must not panic.
             if code != exit::INTERRUPTED {
-                eprintln!("gbooks: error: {}", error::message(&err));
+                let _ = writeln!(std::io::stderr(), "gbooks: error: {}", error::message(&err));
             }
             ExitCode::from(code as u8)
         }

@@ -267,6 +267,13 @@ impl Output {
     }
 }
 
+/// A line the user needs even with `--quiet` (what to do next, a prompt's
+/// question); a closed stderr is not an error.
+pub fn tell(message: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{message}");
+}
+
 /// A warning: on stderr, prefixed, and silenced by `--quiet`.
 pub fn warn(message: &str) {
     status(&format!("gbooks: warning: {message}"));

@@ -245,3 +245,67 @@ async fn a_malformed_client_file_is_named_but_never_quoted() {
     assert_eq!(out.status.code(), Some(1));
     assert!(one_error_line(&out).contains("cannot read /nonexistent/client.json"));
 }
+
+/// `gbooks … 2>&1 | head -1`: stdout and stderr both a pipe nobody reads.
+/// Writing to stderr must not panic (exit 101); the exit code stays.
+#[tokio::test]
+async fn a_closed_stderr_never_panics() {
+    let server = MockServer::start().await;
+    let items: Vec<serde_json::Value> = (0..40).map(|i| volume(&format!("v{i}"), "t")).collect();
+    mount_json(&server, "/books/v1/volumes", volumes(items)).await;
+    Mock::given(method("GET"))
+        .and(path("/books/v1/volumes/missing"))
+        .respond_with(ResponseTemplate::new(404).set_body_string(fixture("error_404_volume.json")))
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    for (args, code) in [
+        (&["-v", "search", "x", "--limit", "40", "--no-cache"][..], 0),
+        (&["-vv", "show", "missing"], 3),
+        (&["search", " "], 2),
+        (&["auth", "status"], 4),
+        (&["logout"], 0),
+    ] {
+        crate::auth::write_credentials(&sb, crate::oauth_fake::ACCESS, 3000, None);
+        if args == ["auth", "status"] {
+            std::fs::remove_file(sb.config_dir().join("credentials.json")).unwrap();
+        }
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = sb
+            .std_cmd(&api(&server))
+            .args(args)
+            .stdout(writer.try_clone().unwrap())
+            .stderr(writer)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn quiet_silences_login_notes_and_warnings() {
+    let sb = Sandbox::new();
+    crate::auth::write_credentials(
+        &sb,
+        crate::oauth_fake::ACCESS,
+        3000,
+        Some(crate::oauth_fake::REFRESH),
+    );
+    // The revocation fails (nothing listens on port 9): a warning, silenced.
+    let out = sb
+        .cmd("http://127.0.0.1:9/books/v1")
+        .args(["-q", "logout"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+    assert!(!sb.config_dir().join("credentials.json").exists());
+    let out = sb
+        .cmd("http://127.0.0.1:9/books/v1")
+        .args(["logout", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+}

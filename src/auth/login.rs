@@ -14,6 +14,7 @@ use url::Url;
 
 use super::{constant_time_eq, endpoints, ClientSecret, Credentials, Error, BOOKS_SCOPE};
 use crate::books::Http;
+use crate::output;
 
 #[derive(Debug, Clone)]
 pub struct LoginOptions {
@@ -56,24 +57,29 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
         .set_pkce_challenge(challenge)
         .url();
 
-    eprintln!("Open this URL in your browser to log in:\n\n    {auth_url}\n");
+    // Even with --quiet: without it there is no login.
+    output::tell(&format!(
+        "Open this URL in your browser to log in:\n\n    {auth_url}\n"
+    ));
     let (tx, mut rx) = mpsc::channel::<Callback>(4);
     let server = tokio::spawn(serve(listener, tx.clone()));
     let mut paste = None;
     if opts.no_browser {
-        eprintln!(
+        output::tell(&format!(
             "Waiting for the browser. If it cannot load the page it is sent to, paste that page's \
              full address (it starts with {redirect}) here and press Enter:"
-        );
+        ));
         paste = Some(tokio::spawn(read_pasted(tx, redirect.clone())));
     } else {
         drop(tx);
         match open_browser(opts.browser.as_deref(), auth_url.as_str()) {
-            Ok(()) => eprintln!(
+            Ok(()) => output::status(&format!(
                 "Waiting for the browser (up to {} s)...",
                 opts.timeout.as_secs_f64()
-            ),
-            Err(why) => eprintln!("Could not open a browser ({why}); open the URL above yourself."),
+            )),
+            Err(why) => output::tell(&format!(
+                "Could not open a browser ({why}); open the URL above yourself."
+            )),
         }
     }
 
@@ -278,9 +284,9 @@ async fn read_pasted(tx: mpsc::Sender<Callback>, redirect: Url) {
                 let _ = tx.send(Callback { query, stream: None }).await;
                 return;
             }
-            None => eprintln!(
+            None => output::tell(&format!(
                 "That is not the address the browser was sent to; it starts with {redirect}?. Try again:"
-            ),
+            )),
         }
     }
 }
