@@ -309,3 +309,99 @@ async fn quiet_silences_login_notes_and_warnings() {
     assert!(out.status.success());
     assert_eq!(stderr(&out), "");
 }
+
+/// `gbooks shelves clear 2` on a pseudo-terminal (from `script`), with
+/// `answer` typed at its question, or Ctrl-C when `None`. Returns the exit
+/// code, or `None` when there is no `script` to give a terminal.
+async fn clear_on_a_terminal(answer: Option<&str>, clears: u64) -> Option<i32> {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no /usr/bin/script for a pseudo-terminal");
+        return None;
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/books/v1/mylibrary/bookshelves/2/clearVolumes"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(clears)
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    crate::auth::write_credentials(&sb, crate::oauth_fake::ACCESS, 3000, None);
+    let pid_file = sb.dir.path().join("pid");
+    let log = sb.dir.path().join("typescript");
+    let bin = assert_cmd::cargo::cargo_bin("gbooks");
+    let inner = format!(
+        "echo $$ > '{}'; exec '{}' shelves clear 2",
+        pid_file.display(),
+        bin.display()
+    );
+    let mut cmd = std::process::Command::new("/usr/bin/script");
+    cmd.env_clear()
+        .env("TERM", "dumb")
+        .args(["-qfec", &inner])
+        .arg(&log)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    for (k, v) in sb.std_cmd(&api(&server)).get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("[y/N]")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no question"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    match answer {
+        Some(text) => {
+            use std::io::Write;
+            child.stdin.as_mut().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        None => {
+            let pid = std::fs::read_to_string(&pid_file).unwrap();
+            let killed = std::process::Command::new("kill")
+                .args(["-INT", pid.trim()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+        }
+    }
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if waited.elapsed() > std::time::Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("still waiting for an answer after {answer:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    server.verify().await;
+    status.code()
+}
+
+/// Ctrl-C at `shelves clear`'s question ends the run (130) and clears nothing.
+#[tokio::test]
+async fn ctrl_c_at_the_clear_question_exits_130() {
+    if let Some(code) = clear_on_a_terminal(None, 0).await {
+        assert_eq!(code, 130);
+    }
+}
+
+#[tokio::test]
+async fn the_clear_question_takes_yes_and_no() {
+    if let Some(code) = clear_on_a_terminal(Some("y\n"), 1).await {
+        assert_eq!(code, 0);
+    }
+    if let Some(code) = clear_on_a_terminal(Some("\n"), 0).await {
+        assert_eq!(code, 0);
+    }
+}
