@@ -405,3 +405,132 @@ async fn the_clear_question_takes_yes_and_no() {
         assert_eq!(code, 0);
     }
 }
+
+/// A Books API that fails every call with an error that echoes the request:
+/// its URL (with the key) and its Authorization header. Private calls get a
+/// 401, which makes gbooks refresh and retry.
+async fn echoing_api() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(|req: &wiremock::Request| {
+            let auth = req
+                .headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let status = if req.url.path().contains("/mylibrary/") { 401 } else { 403 };
+            ResponseTemplate::new(status).set_body_json(serde_json::json!({
+                "error": { "code": status, "message": format!("refused {} {} ({auth})", req.method, req.url), "errors": [{ "reason": "forbidden" }] }
+            }))
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A Books API that answers every call.
+async fn working_api() -> MockServer {
+    let server = MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", fixture_json("search_dune.json")).await;
+    mount_json(
+        &server,
+        "/books/v1/volumes/v1",
+        fixture_json("volume_detail.json"),
+    )
+    .await;
+    mount_json(
+        &server,
+        "/books/v1/mylibrary/bookshelves",
+        fixture_json("shelves_mine.json"),
+    )
+    .await;
+    mount_json(
+        &server,
+        "/books/v1/users/u1/bookshelves",
+        fixture_json("shelves_public.json"),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("/bookshelves/[0-9]+/volumes$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(volumes(vec![volume("v1", "Dune")])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Known secrets (API key, stale, refreshed and refresh tokens, client
+/// secret) never show in any output of any command, with -v or -vv, whether
+/// the calls work or fail and even when the server echoes them.
+#[tokio::test]
+async fn no_secret_in_any_output_of_any_command() {
+    use crate::oauth_fake::{OAuthFake, REFRESH, STALE};
+    let commands: &[&[&str]] = &[
+        &["search", "dune"],
+        &["search", "dune", "--json"],
+        &["show", "v1"],
+        &["show", "v1", "--format", "csv"],
+        &["shelves"],
+        &["shelves", "--json"],
+        &["shelves", "--user", "u1"],
+        &["shelves", "show", "2"],
+        &["shelves", "show", "to read", "--format", "jsonl"],
+        &["shelves", "show", "2", "--user", "u1"],
+        &["shelves", "add", "2", "v1"],
+        &["shelves", "remove", "to read", "v1"],
+        &["shelves", "move", "2", "v1", "0"],
+        &["shelves", "clear", "2", "--yes"],
+        &["cache", "stats"],
+        &["cache", "path", "--json"],
+        &["cache", "clear"],
+        &["auth", "status"],
+        &["auth", "status", "--json"],
+        &["open", "v1"],
+        &["logout"],
+    ];
+    let fake = OAuthFake::start().await;
+    for (api_server, works) in [(echoing_api().await, false), (working_api().await, true)] {
+        for key in [None, Some(KEY)] {
+            for args in commands {
+                let sb = Sandbox::new();
+                fake.install_client_secret(&sb);
+                // Expired: every command that needs it refreshes first.
+                crate::auth::write_credentials(&sb, STALE, -10, Some(REFRESH));
+                let mut cmd = sb.cmd(&api(&api_server));
+                cmd.env("GBOOKS_REVOKE_URL", format!("{}/revoke", api_server.uri()))
+                    // -vv logs all that -v does, and more.
+                    .arg("-vv")
+                    .args(*args);
+                if let Some(key) = key {
+                    cmd.env("GBOOKS_API_KEY", key);
+                }
+                let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                    .await
+                    .unwrap();
+                let code = out.status.code();
+                assert!(
+                    matches!(code, Some(0..=4)),
+                    "{args:?} {key:?}: {code:?}\n{}",
+                    stderr(&out)
+                );
+                // Not a sweep of nothing: calls work or fail as the server says.
+                let calls_api = ["search", "show", "shelves"].contains(&args[0]);
+                assert_eq!(
+                    code == Some(0),
+                    works || !calls_api,
+                    "{args:?} {key:?}: {}",
+                    stderr(&out)
+                );
+                if code != Some(0) {
+                    let err = stderr(&out);
+                    let last = err.lines().last().unwrap_or_default();
+                    assert!(last.starts_with("gbooks: error: "), "{args:?}: {err}");
+                }
+                assert_no_secret_forms(&out);
+            }
+        }
+    }
+}

@@ -285,10 +285,12 @@ impl Client {
         }
 
         let mut reply = self.http.send(method.clone(), &url, bearer.as_ref()).await?;
+        let mut retried_with = None;
         if reply.status == 401 {
             if let (Some(tokens), Some(rejected)) = (&self.tokens, &bearer) {
                 if let Some(fresh) = tokens.refresh(rejected).await? {
                     reply = self.http.send(method, &url, Some(&fresh)).await?;
+                    retried_with = Some(fresh);
                 }
             }
         }
@@ -299,7 +301,12 @@ impl Client {
             });
         }
         let mut err = ApiError::from_body(reply.status, &reply.body);
-        let secrets: Vec<&Secret> = self.api_key.iter().chain(bearer.as_ref()).collect();
+        let secrets: Vec<&Secret> = self
+            .api_key
+            .iter()
+            .chain(bearer.as_ref())
+            .chain(retried_with.as_ref())
+            .collect();
         err.redact(&secrets);
         err.hint = self.hint(&err, bearer.is_some());
         Err(Error::Api(err))
