@@ -41,6 +41,43 @@ pub struct Interrupted;
 #[error("{0}")]
 pub struct PartialFailure(pub String);
 
+/// A usage error found by clap, as one line: its message, its details and
+/// tips, and which `--help` to read. `args` is the command line as typed.
+pub fn usage_line(err: &clap::Error, args: impl IntoIterator<Item = String>) -> String {
+    let text = err.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid usage");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    let mut listing = line.ends_with(':');
+    for detail in lines.take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information")) {
+        if detail.starts_with("tip:") {
+            listing = false;
+            line.push_str("; ");
+        } else if line.ends_with(':') || detail.starts_with('[') {
+            line.push(' ');
+        } else {
+            line.push_str(if listing { ", " } else { "; " });
+        }
+        line.push_str(detail);
+    }
+    format!("{line}; see '{} --help'", command_path(args))
+}
+
+/// `gbooks shelves move` for `gbooks -v shelves move 2 x`: the subcommands named.
+fn command_path(args: impl IntoIterator<Item = String>) -> String {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    let mut path = vec!["gbooks".to_string()];
+    for arg in args.into_iter().skip(1).take_while(|a| a != "--") {
+        let Some(sub) = cmd.find_subcommand(&arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path.join(" ")
+}
+
 /// True when the error chain ends in a closed stdout (`gbooks … | head -1`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {

@@ -9,8 +9,24 @@ fn main() -> ExitCode {
     let cli = match gbooks::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version go to stdout and exit 0; usage errors exit 2.
-            let _ = e.print();
+            use clap::error::ErrorKind;
+            // Help and version go to stdout and exit 0 (bare `gbooks` shows
+            // help, exit 2); a usage error is one line, exit 2.
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+            } else {
+                let args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "gbooks: error: {}",
+                    error::usage_line(&e, args)
+                );
+            }
             return ExitCode::from(e.exit_code() as u8);
         }
     };

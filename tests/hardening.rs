@@ -534,3 +534,49 @@ async fn no_secret_in_any_output_of_any_command() {
         }
     }
 }
+
+/// Usage errors that clap finds are one `gbooks: error:` line too, with
+/// clap's tip kept and a pointer to the right --help.
+#[test]
+fn usage_errors_are_one_line() {
+    let sb = Sandbox::new();
+    for (args, want) in [
+        (
+            &["search", "x", "--limit", "0"][..],
+            "gbooks: error: invalid value '0' for '--limit <N>': 0 is not in 1..=100000; see 'gbooks search --help'",
+        ),
+        (
+            &["search", "x", "--limt", "3"],
+            "gbooks: error: unexpected argument '--limt' found; tip: a similar argument exists: '--limit'; see 'gbooks search --help'",
+        ),
+        (
+            &["show"],
+            "gbooks: error: the following required arguments were not provided: <VOLUME_ID>; see 'gbooks show --help'",
+        ),
+        (
+            &["shelves", "move", "2", "v1", "-1"],
+            "gbooks: error: unexpected argument '-1' found; tip: to pass '-1' as a value, use '-- -1'; see 'gbooks shelves move --help'",
+        ),
+        (
+            &["search", "x", "--format", "xml"],
+            "gbooks: error: invalid value 'xml' for '--format <FORMAT>' [possible values: table, json, jsonl, csv]; see 'gbooks search --help'",
+        ),
+        (
+            &["serch", "x"],
+            "gbooks: error: unrecognized subcommand 'serch'; tip: a similar subcommand exists: 'search'; see 'gbooks --help'",
+        ),
+    ] {
+        let out = sb.cmd("http://127.0.0.1:9/books/v1").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stdout(&out).is_empty());
+        assert_eq!(one_error_line(&out), want, "{args:?}");
+    }
+    // Help is not an error: on stdout, whole, exit 0.
+    let out = sb
+        .cmd("http://127.0.0.1:9/books/v1")
+        .args(["search", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("Usage: gbooks search"));
+}
