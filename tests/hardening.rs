@@ -580,3 +580,136 @@ fn usage_errors_are_one_line() {
     assert!(out.status.success());
     assert!(stdout(&out).contains("Usage: gbooks search"));
 }
+
+/// A refresh whose token endpoint is down, hangs up, or answers garbage.
+#[tokio::test]
+async fn refresh_failures_are_one_line_with_their_code() {
+    let garbage = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{\"access_tok", "application/json"))
+        .expect(2)
+        .mount(&garbage)
+        .await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        format!("http://127.0.0.1:{port}/token")
+    };
+    for (token_uri, code, want) in [
+        (
+            format!("{}/token", garbage.uri()),
+            4,
+            "gbooks: error: the token endpoint refused the request: an answer gbooks cannot read",
+        ),
+        (closed, 1, "gbooks: error: cannot reach 127.0.0.1: "),
+    ] {
+        for args in [&["auth", "token"][..], &["shelves"]] {
+            let sb = Sandbox::new();
+            install_client(&sb, &token_uri);
+            crate::auth::write_credentials(
+                &sb,
+                crate::oauth_fake::STALE,
+                -10,
+                Some(crate::oauth_fake::REFRESH),
+            );
+            let out = sb.cmd("http://127.0.0.1:9/books/v1").args(args).output().unwrap();
+            assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+            assert!(one_error_line(&out).starts_with(want), "{}", stderr(&out));
+            assert!(out.stdout.is_empty());
+            assert_no_secret_forms(&out);
+        }
+    }
+}
+
+/// Configuration mistakes: one line, exit 2, nothing sent.
+#[tokio::test]
+async fn configuration_mistakes_are_usage_errors() {
+    let server = MockServer::start().await;
+    let sb = Sandbox::new();
+    // config.toml, an environment variable, and what the error says.
+    type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a str);
+    let cases: &[Case] = &[
+        ("country = \"USA\"\n", None, "country must be a two-letter code"),
+        ("format = \"xml\"\n", None, "format = \"xml\" in config.toml"),
+        (
+            "cache_ttl = \"often\"\n",
+            None,
+            "cache_ttl = \"often\" in config.toml",
+        ),
+        (
+            "colour = \"never\"\n",
+            None,
+            "config.toml, line 1: unknown field `colour`",
+        ),
+        (
+            "",
+            Some(("GBOOKS_TOKEN_STORE", "vault")),
+            "GBOOKS_TOKEN_STORE = \"vault\"",
+        ),
+        (
+            "",
+            Some(("GBOOKS_API_BASE", "ftp://books")),
+            "GBOOKS_API_BASE is not an http(s) URL",
+        ),
+    ];
+    for (file, env, want) in cases {
+        sb.write_config(file);
+        let mut cmd = sb.cmd(&api(&server));
+        cmd.args(["search", "x"]);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file:?} {env:?}: {}", stderr(&out));
+        assert!(one_error_line(&out).contains(want), "{}", stderr(&out));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// Another user's shelves: an unknown user or shelf is "not found" (3), a
+/// private one is a failure (1), each with Google's message.
+#[tokio::test]
+async fn public_shelf_errors_carry_their_code() {
+    let server = MockServer::start().await;
+    let error = |code: u16, reason: &str| {
+        ResponseTemplate::new(code).set_body_json(serde_json::json!({
+            "error": { "code": code, "message": format!("{reason} here"), "errors": [{ "reason": reason }] }
+        }))
+    };
+    Mock::given(method("GET"))
+        .and(path("/books/v1/users/nobody/bookshelves"))
+        .respond_with(error(404, "notFound"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/books/v1/users/u1/bookshelves/9/volumes"))
+        .respond_with(error(403, "forbidden"))
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    for (args, code, want) in [
+        (
+            &["shelves", "--user", "nobody"][..],
+            3,
+            "gbooks: error: 404 notFound: notFound here",
+        ),
+        (
+            &["shelves", "show", "to read", "--user", "nobody"],
+            3,
+            "gbooks: error: 404 notFound: notFound here",
+        ),
+        (
+            &["shelves", "show", "9", "--user", "u1"],
+            1,
+            "gbooks: error: 403 forbidden: forbidden here",
+        ),
+        (&["shelves", "--user", " "], 2, "gbooks: error: empty --user"),
+    ] {
+        let out = sb.cmd(&api(&server)).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(one_error_line(&out).starts_with(want), "{}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+}
