@@ -713,3 +713,96 @@ async fn public_shelf_errors_carry_their_code() {
         assert!(out.stdout.is_empty());
     }
 }
+
+const EVIL: &str = "\u{1b}]0;pwned\u{7}\u{202e}\u{9b}31m";
+
+/// No control, C1 or bidi character of `EVIL` in `text`.
+fn assert_terminal_safe(what: &str, text: &str) {
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{what}: {text:?}"
+    );
+    assert!(
+        text.contains("]0;pwned"),
+        "{what}: the text itself stays: {text:?}"
+    );
+}
+
+/// API text with escape sequences, in every view for people: `show`, the
+/// shelves table, a shelf's volumes, messages naming a shelf, `auth status`.
+/// JSON keeps it exactly.
+#[tokio::test]
+async fn api_text_is_sanitised_in_every_terminal_view() {
+    let server = MockServer::start().await;
+    let evil = |s: &str| format!("{s}{EVIL}");
+    let detail = serde_json::json!({
+        "kind": "books#volume",
+        "id": "v1",
+        "volumeInfo": {
+            "title": evil("Title"), "subtitle": evil("Sub"), "authors": [evil("Author")],
+            "publisher": evil("Pub"), "publishedDate": evil("1965"), "pageCount": 412,
+            "categories": [evil("Cat")], "language": evil("en"),
+            "industryIdentifiers": [{ "type": "ISBN_13", "identifier": evil("978") }],
+            "previewLink": evil("http://p/"), "infoLink": evil("http://i/"),
+            "description": format!("<p>{}</p><p>&#27;]0;pwned&#7; &#x202e;</p>", evil("Desc")),
+        }
+    });
+    mount_json(&server, "/books/v1/volumes/v1", detail.clone()).await;
+    let shelves = serde_json::json!({ "kind": "books#bookshelves", "items": [
+        { "id": 1001, "title": evil("Shelf"), "access": evil("PUBLIC"), "volumeCount": 1, "updated": evil("2026") }
+    ]});
+    mount_json(&server, "/books/v1/mylibrary/bookshelves", shelves.clone()).await;
+    mount_json(
+        &server,
+        "/books/v1/mylibrary/bookshelves/1001/volumes",
+        volumes(vec![volume(&evil("v2"), &evil("On a shelf"))]),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.config_dir()).unwrap();
+    let creds = serde_json::json!({
+        "access_token": crate::oauth_fake::ACCESS, "expires_at": 4_000_000_000u64,
+        "scopes": [evil("https://www.googleapis.com/auth/books")], "client_id": evil("client"),
+    });
+    std::fs::write(sb.config_dir().join("credentials.json"), creds.to_string()).unwrap();
+
+    let run = |args: &[&str]| {
+        let out = sb.cmd(&api(&server)).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    };
+    let show = stdout(&run(&["show", "v1"]));
+    for field in ["Title", "Sub", "Author", "Pub", "Cat", "978", "http://p/", "Desc"] {
+        assert!(show.contains(&format!("{field}]0;pwned")), "{field}: {show}");
+    }
+    assert_terminal_safe("show", &show);
+    assert_terminal_safe("shelves", &stdout(&run(&["shelves"])));
+    assert_terminal_safe("shelves show", &stdout(&run(&["shelves", "show", "1001"])));
+    let added = stderr(&run(&["shelves", "add", &evil("shelf"), "v1"]));
+    assert!(added.starts_with("Added v1 to \"Shelf]0;pwned"), "{added}");
+    assert_terminal_safe("shelves add", &added);
+    let status = stdout(&run(&["auth", "status"]));
+    assert!(status.contains("client]0;pwned"), "{status}");
+    assert_terminal_safe("auth status", &status);
+    let out = sb
+        .cmd(&api(&server))
+        .args(["shelves", "show", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_terminal_safe("unknown shelf", &one_error_line(&out));
+
+    // JSON keeps every character.
+    let json: serde_json::Value = serde_json::from_slice(&run(&["show", "v1", "--json"]).stdout).unwrap();
+    assert_eq!(json, detail);
+    let json: serde_json::Value = serde_json::from_slice(&run(&["shelves", "--json"]).stdout).unwrap();
+    assert_eq!(json, shelves["items"]);
+    let json: serde_json::Value = serde_json::from_slice(&run(&["auth", "status", "--json"]).stdout).unwrap();
+    assert_eq!(json["client_id"], evil("client"));
+}
