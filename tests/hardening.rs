@@ -806,3 +806,43 @@ async fn api_text_is_sanitised_in_every_terminal_view() {
     let json: serde_json::Value = serde_json::from_slice(&run(&["auth", "status", "--json"]).stdout).unwrap();
     assert_eq!(json["client_id"], evil("client"));
 }
+
+/// A cached answer that no longer reads (another gbooks version wrote it,
+/// or the disk garbled it) must not fail the command: it goes to the network.
+#[tokio::test]
+async fn an_unreadable_cached_answer_goes_to_the_network() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/books/v1/volumes/v1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(volume("v1", "Dune")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    {
+        let cache =
+            gbooks::cache::Cache::open(&sb.cache_dir(), std::time::Duration::from_secs(3600), 1 << 20)
+                .unwrap();
+        let key = format!("{}/volumes/v1", api(&server));
+        cache.put_at(&key, b"{\"kind\": \"books#volume\"}", gbooks::cache::now_ms());
+        assert!(
+            cache.get_at(&key, gbooks::cache::now_ms()).is_some(),
+            "stored under the key gbooks uses"
+        );
+    }
+    let out = sb
+        .cmd(&api(&server))
+        .args(["show", "v1", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["id"], "v1");
+    // The good answer replaced the bad one: the next run costs nothing.
+    let out = sb
+        .cmd(&api(&server))
+        .args(["show", "v1", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -49,6 +49,7 @@ pub trait ResponseCache: Send + Sync {
 struct Fetched {
     body: bytes::Bytes,
     cache_key: Option<Url>,
+    from_cache: bool,
 }
 
 /// Who may see the data, and so which credentials go with a request.
@@ -207,6 +208,7 @@ impl Client {
             &["mylibrary", "bookshelves", &shelf, action],
             params,
             Access::Private,
+            true,
         )
         .await
         .map(drop)
@@ -218,9 +220,18 @@ impl Client {
         params: &[(&str, &str)],
         access: Access,
     ) -> Result<T, Error> {
-        let fetched = self.execute(Method::GET, path, params, access).await?;
-        let value =
-            serde_json::from_slice(&fetched.body).map_err(|e| Error::InvalidResponse(e.to_string()))?;
+        let mut fetched = self.execute(Method::GET, path, params, access, true).await?;
+        let value = match serde_json::from_slice(&fetched.body) {
+            Ok(value) => value,
+            // Another version of gbooks, or the disk, may have left an answer
+            // this one cannot read: the cache must not fail the command.
+            Err(e) if fetched.from_cache => {
+                tracing::info!("the cached answer is unreadable ({e}); asking the server");
+                fetched = self.execute(Method::GET, path, params, access, false).await?;
+                serde_json::from_slice(&fetched.body).map_err(|e| Error::InvalidResponse(e.to_string()))?
+            }
+            Err(e) => return Err(Error::InvalidResponse(e.to_string())),
+        };
         // Stored only once it parses: a proxy's 200 page must not stick for a day.
         if let (Some(cache), Some(key)) = (&self.cache, &fetched.cache_key) {
             cache.put(key.as_str(), &fetched.body);
@@ -245,6 +256,7 @@ impl Client {
         path: &[&str],
         params: &[(&str, &str)],
         access: Access,
+        read_cache: bool,
     ) -> Result<Fetched, Error> {
         let plain = self.url(path, params);
         let mut url = plain.clone();
@@ -276,11 +288,12 @@ impl Client {
             .cache
             .as_ref()
             .filter(|_| method == Method::GET && bearer.is_none());
-        if let Some(body) = cache.and_then(|c| c.get(plain.as_str())) {
+        if let Some(body) = cache.filter(|_| read_cache).and_then(|c| c.get(plain.as_str())) {
             tracing::info!("{} {} -> cached", method, http::redact_url(&url));
             return Ok(Fetched {
                 body: body.into(),
                 cache_key: None,
+                from_cache: true,
             });
         }
 
@@ -298,6 +311,7 @@ impl Client {
             return Ok(Fetched {
                 body: reply.body,
                 cache_key: cache.map(|_| plain),
+                from_cache: false,
             });
         }
         let mut err = ApiError::from_body(reply.status, &reply.body);
