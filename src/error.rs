@@ -128,3 +128,30 @@ pub fn message(err: &anyhow::Error) -> String {
     let line = crate::sanitize::terminal_line(&parts.join(": "));
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_error_is_one_terminal_safe_line(outer in "(?s).{0,40}", inner in "(?s).{0,80}") {
+            let err = anyhow::Error::new(UsageError::new(inner)).context(outer);
+            let line = message(&err);
+            proptest::prop_assert!(!line.contains('\n'));
+            proptest::prop_assert!(!line.chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)), "{:?}", line);
+            proptest::prop_assert_eq!(exit_code(&err), exit::USAGE);
+        }
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        use clap::Parser;
+        let args = ["gbooks", "-v", "shelves", "move", "2", "x", "top"];
+        let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(
+            usage_line(&err, args.map(String::from)),
+            "invalid value 'top' for '<POSITION>': invalid digit found in string; see 'gbooks shelves move --help'"
+        );
+    }
+}
