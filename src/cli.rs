@@ -95,6 +95,11 @@ fn parse_secs(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `startIndex` is a uint32 for the API.
+fn offset_range() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=u64::from(u32::MAX))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
@@ -227,7 +232,7 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub limit: u64,
     /// Skip this many results first
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = offset_range())]
     pub offset: u64,
 }
 
@@ -269,7 +274,7 @@ pub enum ShelvesCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
         /// Skip this many volumes first
-        #[arg(long, default_value_t = 0, value_name = "N")]
+        #[arg(long, default_value_t = 0, value_name = "N", value_parser = offset_range())]
         offset: u64,
     },
     /// Add a volume to one of your shelves

@@ -41,6 +41,43 @@ pub struct Interrupted;
 #[error("{0}")]
 pub struct PartialFailure(pub String);
 
+/// A usage error found by clap, as one line: its message, its details and
+/// tips, and which `--help` to read. `args` is the command line as typed.
+pub fn usage_line(err: &clap::Error, args: impl IntoIterator<Item = String>) -> String {
+    let text = err.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid usage");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    let mut listing = line.ends_with(':');
+    for detail in lines.take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information")) {
+        if detail.starts_with("tip:") {
+            listing = false;
+            line.push_str("; ");
+        } else if line.ends_with(':') || detail.starts_with('[') {
+            line.push(' ');
+        } else {
+            line.push_str(if listing { ", " } else { "; " });
+        }
+        line.push_str(detail);
+    }
+    format!("{line}; see '{} --help'", command_path(args))
+}
+
+/// `gbooks shelves move` for `gbooks -v shelves move 2 x`: the subcommands named.
+fn command_path(args: impl IntoIterator<Item = String>) -> String {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    let mut path = vec!["gbooks".to_string()];
+    for arg in args.into_iter().skip(1).take_while(|a| a != "--") {
+        let Some(sub) = cmd.find_subcommand(&arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path.join(" ")
+}
+
 /// True when the error chain ends in a closed stdout (`gbooks … | head -1`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -86,7 +123,35 @@ pub fn message(err: &anyhow::Error) -> String {
         }
         parts.push(text);
     }
-    let line = parts.join(": ");
-    // One line, always: a server message can contain newlines.
+    // One line, always, and safe for a terminal: a server message can hold
+    // newlines and escape sequences.
+    let line = crate::sanitize::terminal_line(&parts.join(": "));
     line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_error_is_one_terminal_safe_line(outer in "(?s).{0,40}", inner in "(?s).{0,80}") {
+            let err = anyhow::Error::new(UsageError::new(inner)).context(outer);
+            let line = message(&err);
+            proptest::prop_assert!(!line.contains('\n'));
+            proptest::prop_assert!(!line.chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)), "{:?}", line);
+            proptest::prop_assert_eq!(exit_code(&err), exit::USAGE);
+        }
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        use clap::Parser;
+        let args = ["gbooks", "-v", "shelves", "move", "2", "x", "top"];
+        let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(
+            usage_line(&err, args.map(String::from)),
+            "invalid value 'top' for '<POSITION>': invalid digit found in string; see 'gbooks shelves move --help'"
+        );
+    }
 }

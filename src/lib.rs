@@ -55,5 +55,7 @@ fn init_logging(verbose: u8) {
         .without_time()
         .with_target(false)
         .with_level(false)
+        // Its own complaint about a closed stderr would panic in eprintln.
+        .log_internal_errors(false)
         .try_init();
 }

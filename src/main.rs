@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,15 +9,31 @@ fn main() -> ExitCode {
     let cli = match gbooks::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version go to stdout and exit 0; usage errors exit 2.
-            let _ = e.print();
+            use clap::error::ErrorKind;
+            // Help and version go to stdout and exit 0 (bare `gbooks` shows
+            // help, exit 2); a usage error is one line, exit 2.
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+            } else {
+                let args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "gbooks: error: {}",
+                    error::usage_line(&e, args)
+                );
+            }
             return ExitCode::from(e.exit_code() as u8);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("gbooks: error: cannot start: {e}");
+            let _ = writeln!(std::io::stderr(), "gbooks: error: cannot start: {e}");
             return ExitCode::from(exit::FAILURE as u8);
         }
     };
@@ -33,8 +50,9 @@ fn main() -> ExitCode {
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let code = error::exit_code(&err);
+            // Not eprintln: a closed stderr (`2>&1 | head -1`) must not panic.
             if code != exit::INTERRUPTED {
-                eprintln!("gbooks: error: {}", error::message(&err));
+                let _ = writeln!(std::io::stderr(), "gbooks: error: {}", error::message(&err));
             }
             ExitCode::from(code as u8)
         }

@@ -281,6 +281,13 @@ impl Output {
     }
 }
 
+/// A line the user needs even with `--quiet` (what to do next, a prompt's
+/// question); a closed stderr is not an error.
+pub fn tell(message: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{message}");
+}
+
 /// A warning: on stderr, prefixed, and silenced by `--quiet`.
 pub fn warn(message: &str) {
     status(&format!("gbooks: warning: {message}"));
@@ -430,7 +437,7 @@ impl IsbnList<'_> {
     pub fn finish(self) -> io::Result<usize> {
         match self.out.format {
             Format::Json => self.out.json(&self.json)?,
-            Format::Table if self.rows.is_empty() => eprintln!("No ISBNs given."),
+            Format::Table if self.rows.is_empty() => status("No ISBNs given."),
             Format::Table => self
                 .out
                 .table(&["INPUT", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,

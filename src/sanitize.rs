@@ -151,5 +151,11 @@ mod tests {
         fn html_to_text_never_panics(html in "[<>&;#a-z0-9/ ]{0,60}") {
             let _ = html_to_text(&html);
         }
+
+        #[test]
+        fn html_to_text_never_panics_on_any_text(html in "(?s)([<>&;#xX/]|&#[0-9]{1,8};|&#x[0-9a-fA-F]{1,8};|.){0,60}") {
+            let text = html_to_text(&html);
+            let _ = terminal_text(&text);
+        }
     }
 }

@@ -7,6 +7,7 @@ mod cache;
 mod common;
 mod daily;
 mod errors;
+mod hardening;
 mod isbn;
 mod oauth_fake;
 mod paging;

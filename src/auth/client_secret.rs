@@ -64,8 +64,7 @@ impl ClientSecret {
             path: path.to_path_buf(),
             detail,
         };
-        // serde_json's message names a position, never the secret's value.
-        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad(json_problem(&e)))?;
         let inner = env.installed.or(env.web).ok_or_else(|| {
             bad("expected an \"installed\" or \"web\" object (a Desktop app client)".into())
         })?;
@@ -128,6 +127,20 @@ impl ClientSecret {
     }
 }
 
+/// Where the file is wrong, without the value found there: serde's own
+/// message quotes it ("invalid type: string \"GOCSPX-…\"").
+fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {}, column {}", e.line(), e.column());
+    let text = e.to_string();
+    let what = text.split(" at line ").next().unwrap_or_default();
+    match e.classify() {
+        Category::Syntax | Category::Eof => format!("not valid JSON ({at})"),
+        Category::Data if what.starts_with("missing field") => format!("{what} ({at})"),
+        _ => format!("a value of the wrong type ({at})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +168,34 @@ mod tests {
         ] {
             let err = ClientSecret::parse(p, bad).unwrap_err();
             assert!(matches!(err, Error::BadClientSecret { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_the_file() {
+        for (bad, want) in [
+            (
+                &br#"{"installed": "GOCSPX-leak"}"#[..],
+                "a value of the wrong type (line 1, column 27)",
+            ),
+            (
+                br#"{"installed": {"client_id": "x", "client_secret": 987654321}}"#,
+                "a value of the wrong type",
+            ),
+            (
+                br#"{"installed": {"client_secret": "GOCSPX-leak"}}"#,
+                "missing field `client_id`",
+            ),
+            (
+                br#"{"installed": {"client_id": "x", "client_secret": "GOCSPX-leak"#,
+                "not valid JSON",
+            ),
+        ] {
+            let err = ClientSecret::parse(Path::new("c.json"), bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err}");
+            assert!(!err.contains("leak") && !err.contains("987654321"), "{err}");
         }
     }
 }

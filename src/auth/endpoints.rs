@@ -39,11 +39,13 @@ pub async fn exchange_code(
     redirect: &Url,
 ) -> Result<Credentials, Error> {
     let client = oauth_client(cs).set_redirect_uri(RedirectUrl::from_url(redirect.clone()));
+    let sent = [Secret::new(code.clone()), Secret::new(verifier.secret().clone())];
     let request = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
         .request_async(http.client());
-    let answer = call(&cs.token_uri, http.timeout(), request, false).await?;
+    let secrets: Vec<&Secret> = sent.iter().chain(cs.client_secret.as_ref()).collect();
+    let answer = call(&cs.token_uri, http.timeout(), request, false, &secrets).await?;
     let refresh_token = answer.refresh_token().map(|t| Secret::new(t.secret().clone()));
     Ok(credentials(cs, &answer, refresh_token, Vec::new()))
 }
@@ -57,7 +59,11 @@ pub async fn refresh(cs: &ClientSecret, http: &Http, old: &Credentials) -> Resul
     let client = oauth_client(cs);
     let token = RefreshToken::new(refresh_token.expose().to_string());
     let request = client.exchange_refresh_token(&token).request_async(http.client());
-    let answer = call(&cs.token_uri, http.timeout(), request, true).await?;
+    let secrets: Vec<&Secret> = [refresh_token]
+        .into_iter()
+        .chain(cs.client_secret.as_ref())
+        .collect();
+    let answer = call(&cs.token_uri, http.timeout(), request, true, &secrets).await?;
     let refresh_token = answer
         .refresh_token()
         .map(|t| Secret::new(t.secret().clone()))
@@ -90,6 +96,7 @@ async fn call(
     timeout: Duration,
     request: impl std::future::Future<Output = Result<BasicTokenResponse, TokenError>>,
     refreshing: bool,
+    sent: &[&Secret],
 ) -> Result<BasicTokenResponse, Error> {
     let host = url.host_str().unwrap_or("the token endpoint").to_string();
     let started = std::time::Instant::now();
@@ -109,12 +116,13 @@ async fn call(
         }
         Ok(Err(e)) => {
             tracing::info!("POST {url} -> failed in {ms} ms");
-            Err(token_error(e, host, refreshing))
+            Err(token_error(e, host, refreshing, sent))
         }
     }
 }
 
-fn token_error(e: TokenError, host: String, refreshing: bool) -> Error {
+/// `sent`: the secrets the request carried, which a server may echo back.
+fn token_error(e: TokenError, host: String, refreshing: bool, sent: &[&Secret]) -> Error {
     match e {
         RequestTokenError::ServerResponse(r) => {
             if refreshing && *r.error() == BasicErrorResponseType::InvalidGrant {
@@ -124,7 +132,9 @@ fn token_error(e: TokenError, host: String, refreshing: bool) -> Error {
             if let Some(d) = r.error_description() {
                 text = format!("{text}: {d}");
             }
-            Error::TokenEndpoint(crate::sanitize::terminal_line(&text))
+            Error::TokenEndpoint(crate::sanitize::terminal_line(&crate::secret::redact(
+                &text, sent,
+            )))
         }
         RequestTokenError::Request(HttpClientError::Reqwest(e)) => Error::Transport {
             host,
@@ -136,7 +146,7 @@ fn token_error(e: TokenError, host: String, refreshing: bool) -> Error {
         },
         // The body may hold tokens: it is never shown.
         RequestTokenError::Parse(..) => Error::TokenEndpoint("an answer gbooks cannot read".into()),
-        RequestTokenError::Other(text) => Error::TokenEndpoint(text),
+        RequestTokenError::Other(text) => Error::TokenEndpoint(crate::secret::redact(&text, sent)),
     }
 }
 

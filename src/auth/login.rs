@@ -14,6 +14,7 @@ use url::Url;
 
 use super::{constant_time_eq, endpoints, ClientSecret, Credentials, Error, BOOKS_SCOPE};
 use crate::books::Http;
+use crate::output;
 
 #[derive(Debug, Clone)]
 pub struct LoginOptions {
@@ -56,24 +57,29 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
         .set_pkce_challenge(challenge)
         .url();
 
-    eprintln!("Open this URL in your browser to log in:\n\n    {auth_url}\n");
+    // Even with --quiet: without it there is no login.
+    output::tell(&format!(
+        "Open this URL in your browser to log in:\n\n    {auth_url}\n"
+    ));
     let (tx, mut rx) = mpsc::channel::<Callback>(4);
     let server = tokio::spawn(serve(listener, tx.clone()));
     let mut paste = None;
     if opts.no_browser {
-        eprintln!(
+        output::tell(&format!(
             "Waiting for the browser. If it cannot load the page it is sent to, paste that page's \
              full address (it starts with {redirect}) here and press Enter:"
-        );
+        ));
         paste = Some(tokio::spawn(read_pasted(tx, redirect.clone())));
     } else {
         drop(tx);
         match open_browser(opts.browser.as_deref(), auth_url.as_str()) {
-            Ok(()) => eprintln!(
+            Ok(()) => output::status(&format!(
                 "Waiting for the browser (up to {} s)...",
                 opts.timeout.as_secs_f64()
-            ),
-            Err(why) => eprintln!("Could not open a browser ({why}); open the URL above yourself."),
+            )),
+            Err(why) => output::tell(&format!(
+                "Could not open a browser ({why}); open the URL above yourself."
+            )),
         }
     }
 
@@ -278,9 +284,9 @@ async fn read_pasted(tx: mpsc::Sender<Callback>, redirect: Url) {
                 let _ = tx.send(Callback { query, stream: None }).await;
                 return;
             }
-            None => eprintln!(
+            None => output::tell(&format!(
                 "That is not the address the browser was sent to; it starts with {redirect}?. Try again:"
-            ),
+            )),
         }
     }
 }
@@ -393,6 +399,80 @@ mod tests {
         assert!(!is_callback(&u("http://127.0.0.1:1/favicon.ico")));
         assert!(!is_callback(&u("http://127.0.0.1:1/favicon.ico?code=a")));
         assert!(!is_callback(&u("http://127.0.0.1:1/")));
+    }
+
+    /// A query as Google builds it: the code and state in any order among
+    /// other parameters, form-encoded.
+    fn redirect_query(code: &str, state: &str, extra: &[(String, String)], state_first: bool) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if state_first {
+            q.append_pair("state", state);
+        }
+        q.append_pair("code", code);
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+        if !state_first {
+            q.append_pair("state", state);
+        }
+        q.finish()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_callbacks_never_panic(query in "(?s).{0,200}", state in "(?s).{0,60}") {
+            let _ = parse_callback(&query, &state);
+            let _ = pasted_query(&query);
+            let base = Url::parse("http://127.0.0.1/").unwrap();
+            if let Ok(url) = base.join(&format!("/{query}")) {
+                let _ = is_callback(&url);
+            }
+        }
+
+        #[test]
+        fn a_built_redirect_parses_back(
+            code in "\\PC{1,80}",
+            state in "[A-Za-z0-9_-]{43}",
+            // Distinct names: a repeated parameter is refused on purpose.
+            extra in proptest::collection::btree_map("(scope|authuser|prompt|hd)", "\\PC{0,30}", 0..4),
+            state_first in proptest::bool::ANY,
+            port in 1u16..,
+            pad in "[ \t]{0,3}",
+        ) {
+            let extra: Vec<(String, String)> = extra.into_iter().collect();
+            let query = redirect_query(&code, &state, &extra, state_first);
+            proptest::prop_assert_eq!(parse_callback(&query, &state).unwrap(), code.clone());
+
+            // The same answer pasted from the browser's address bar.
+            let pasted = format!("{pad}http://127.0.0.1:{port}/?{query}{pad}\n");
+            let got = pasted_query(&pasted);
+            proptest::prop_assert_eq!(got.as_deref(), Some(query.as_str()));
+            proptest::prop_assert_eq!(parse_callback(&got.unwrap(), &state).unwrap(), code.clone());
+
+            // And as the listener sees it.
+            let url = Url::parse("http://127.0.0.1/").unwrap().join(&format!("/?{query}")).unwrap();
+            proptest::prop_assert!(is_callback(&url));
+
+            // Any other state is refused, whatever the code.
+            let mut forged = state.clone().into_bytes();
+            forged[0] = if forged[0] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(forged).unwrap();
+            proptest::prop_assert!(matches!(parse_callback(&query, &forged), Err(Error::StateMismatch)));
+        }
+
+        #[test]
+        fn server_chosen_error_text_is_terminal_safe(error in "(?s).{1,40}", description in "(?s).{0,40}") {
+            let state = "s".repeat(43);
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("error", &error).append_pair("error_description", &description).append_pair("state", &state);
+            match parse_callback(&q.finish(), &state) {
+                Err(Error::Denied) => proptest::prop_assert_eq!(error.as_str(), "access_denied"),
+                Err(Error::Authorization(text)) => {
+                    proptest::prop_assert!(!text.chars().any(char::is_control), "{:?}", text);
+                }
+                other => proptest::prop_assert!(false, "{:?}", other.map(|_| ())),
+            }
+        }
     }
 
     #[test]

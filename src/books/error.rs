@@ -130,6 +130,12 @@ impl ApiError {
         }
     }
 
+    /// Takes out secrets that a server or proxy echoed from the request.
+    pub fn redact(&mut self, secrets: &[&crate::secret::Secret]) {
+        self.message = crate::secret::redact(&self.message, secrets);
+        self.reason = self.reason.as_deref().map(|r| crate::secret::redact(r, secrets));
+    }
+
     pub fn is_reason(&self, reason: &str) -> bool {
         self.reason
             .as_deref()

@@ -274,10 +274,14 @@ fn describe(err: &reqwest::Error) -> String {
 /// The URL with the values of secret parameters replaced, for logs.
 pub fn redact_url(url: &Url) -> String {
     const SECRET: [&str; 4] = ["key", "access_token", "oauth_token", "token"];
-    if url.query().is_none() {
-        return url.to_string();
-    }
     let mut redacted = url.clone();
+    // A gateway's password in GBOOKS_API_BASE (`https://user:pass@host/`).
+    if url.password().is_some() {
+        let _ = redacted.set_password(Some("REDACTED"));
+    }
+    if url.query().is_none() {
+        return redacted.to_string();
+    }
     let query: Vec<String> = url
         .query()
         .unwrap_or_default()
@@ -349,6 +353,14 @@ mod tests {
             redact_url(&url),
             "https://h/books/v1/volumes?q=a%20b&key=REDACTED&access_token=REDACTED"
         );
+    }
+
+    #[test]
+    fn redacts_a_password_in_the_url() {
+        let url = Url::parse("http://me:hunter2@h/books/v1/volumes/x").unwrap();
+        assert_eq!(redact_url(&url), "http://me:REDACTED@h/books/v1/volumes/x");
+        let url = Url::parse("http://me:hunter2@h/v?key=k").unwrap();
+        assert_eq!(redact_url(&url), "http://me:REDACTED@h/v?key=REDACTED");
     }
 
     #[tokio::test]

@@ -49,6 +49,7 @@ pub trait ResponseCache: Send + Sync {
 struct Fetched {
     body: bytes::Bytes,
     cache_key: Option<Url>,
+    from_cache: bool,
 }
 
 /// Who may see the data, and so which credentials go with a request.
@@ -207,6 +208,7 @@ impl Client {
             &["mylibrary", "bookshelves", &shelf, action],
             params,
             Access::Private,
+            true,
         )
         .await
         .map(drop)
@@ -218,9 +220,18 @@ impl Client {
         params: &[(&str, &str)],
         access: Access,
     ) -> Result<T, Error> {
-        let fetched = self.execute(Method::GET, path, params, access).await?;
-        let value =
-            serde_json::from_slice(&fetched.body).map_err(|e| Error::InvalidResponse(e.to_string()))?;
+        let mut fetched = self.execute(Method::GET, path, params, access, true).await?;
+        let value = match serde_json::from_slice(&fetched.body) {
+            Ok(value) => value,
+            // Another version of gbooks, or the disk, may have left an answer
+            // this one cannot read: the cache must not fail the command.
+            Err(e) if fetched.from_cache => {
+                tracing::info!("the cached answer is unreadable ({e}); asking the server");
+                fetched = self.execute(Method::GET, path, params, access, false).await?;
+                serde_json::from_slice(&fetched.body).map_err(|e| Error::InvalidResponse(e.to_string()))?
+            }
+            Err(e) => return Err(Error::InvalidResponse(e.to_string())),
+        };
         // Stored only once it parses: a proxy's 200 page must not stick for a day.
         if let (Some(cache), Some(key)) = (&self.cache, &fetched.cache_key) {
             cache.put(key.as_str(), &fetched.body);
@@ -245,6 +256,7 @@ impl Client {
         path: &[&str],
         params: &[(&str, &str)],
         access: Access,
+        read_cache: bool,
     ) -> Result<Fetched, Error> {
         let plain = self.url(path, params);
         let mut url = plain.clone();
@@ -276,19 +288,22 @@ impl Client {
             .cache
             .as_ref()
             .filter(|_| method == Method::GET && bearer.is_none());
-        if let Some(body) = cache.and_then(|c| c.get(plain.as_str())) {
+        if let Some(body) = cache.filter(|_| read_cache).and_then(|c| c.get(plain.as_str())) {
             tracing::info!("{} {} -> cached", method, http::redact_url(&url));
             return Ok(Fetched {
                 body: body.into(),
                 cache_key: None,
+                from_cache: true,
             });
         }
 
         let mut reply = self.http.send(method.clone(), &url, bearer.as_ref()).await?;
+        let mut retried_with = None;
         if reply.status == 401 {
             if let (Some(tokens), Some(rejected)) = (&self.tokens, &bearer) {
                 if let Some(fresh) = tokens.refresh(rejected).await? {
                     reply = self.http.send(method, &url, Some(&fresh)).await?;
+                    retried_with = Some(fresh);
                 }
             }
         }
@@ -296,9 +311,17 @@ impl Client {
             return Ok(Fetched {
                 body: reply.body,
                 cache_key: cache.map(|_| plain),
+                from_cache: false,
             });
         }
         let mut err = ApiError::from_body(reply.status, &reply.body);
+        let secrets: Vec<&Secret> = self
+            .api_key
+            .iter()
+            .chain(bearer.as_ref())
+            .chain(retried_with.as_ref())
+            .collect();
+        err.redact(&secrets);
         err.hint = self.hint(&err, bearer.is_some());
         Err(Error::Api(err))
     }

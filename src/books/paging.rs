@@ -65,7 +65,7 @@ where
     }
 
     let jobs = paging.jobs.max(1);
-    let mut next_start = paging.offset + first_max;
+    let mut next_start = paging.offset.saturating_add(first_max);
     // Later rounds only make up for repeats; they ask for whole pages, since
     // a request costs the same quota whatever its size.
     let mut exact = true;
@@ -80,7 +80,7 @@ where
         while want > 0 {
             let max = if exact { want.min(PAGE_SIZE) } else { PAGE_SIZE };
             plan.push((next_start, max));
-            next_start += max;
+            next_start = next_start.saturating_add(max);
             want = want.saturating_sub(max);
         }
         exact = false;
@@ -119,7 +119,7 @@ fn is_last(page: &VolumesPage, start: usize) -> bool {
     page.items.len() < PAGE_SIZE
         && page
             .total_items
-            .is_some_and(|t| (start + page.items.len()) as u64 >= t)
+            .is_some_and(|t| start.saturating_add(page.items.len()) as u64 >= t)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::auth::login::{self, LoginOptions};
 use crate::auth::{self, endpoints, now, StoreKind, TokenStore};
 use crate::books::Http;
 use crate::cli::{AuthArgs, AuthCommand, LoginArgs};
-use crate::output::{Format, Output};
+use crate::output::{self, Format, Output};
 
 /// The token endpoint answers quickly or not at all.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,12 +29,12 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
     let cs = match &args.client_secret {
         Some(path) => {
             let (cs, copy) = ClientSecret::install(path, &s.config_dir)?;
-            eprintln!("Saved the OAuth client to {}.", copy.display());
+            output::status(&format!("Saved the OAuth client to {}.", copy.display()));
             cs
         }
         None => match ClientSecret::load(s.client_secret_file.as_deref(), &s.config_dir) {
             Err(e @ auth::Error::NoClientSecret { .. }) => {
-                eprintln!("{}", client_secret::setup_steps(&s.config_dir));
+                output::tell(&client_secret::setup_steps(&s.config_dir));
                 return Err(e.into());
             }
             other => other?,
@@ -52,23 +52,23 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
     let http = Http::new(EXCHANGE_TIMEOUT)?;
     let creds = login::login(&cs, &http, &options).await?;
     if creds.refresh_token.is_none() {
-        eprintln!(
-            "warning: the server sent no refresh token; you will have to log in again when the access token expires"
+        output::warn(
+            "the server sent no refresh token; you will have to log in again when the access token expires",
         );
     }
     opened.store.save(&creds).await?;
     match (&opened.store, &opened.fallback) {
-        (TokenStore::File { path }, Some(why)) => eprintln!(
-            "warning: no keyring is available ({why}); the login is stored in {}, readable only by you",
+        (TokenStore::File { path }, Some(why)) => output::warn(&format!(
+            "no keyring is available ({why}); the login is stored in {}, readable only by you",
             path.display()
-        ),
+        )),
         (TokenStore::Keyring { .. }, _) if s.token_store == StoreKind::Auto => {
             // An older login in the file would only confuse later runs.
             let _ = TokenStore::file(&s.config_dir).delete().await;
         }
         _ => {}
     }
-    eprintln!("Logged in.");
+    output::status("Logged in.");
     Ok(())
 }
 
@@ -85,14 +85,16 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
         let token = c.refresh_token.as_ref().unwrap_or(&c.access_token);
         let http = Http::new(s.timeout)?;
         if let Err(why) = endpoints::revoke(&http, &s.revoke_url, token).await {
-            eprintln!("warning: could not revoke the token ({why}); deleting the stored login anyway");
+            output::warn(&format!(
+                "could not revoke the token ({why}); deleting the stored login anyway"
+            ));
         }
     }
     let mut deleted = opened.store.delete().await?;
     if s.token_store == StoreKind::Auto && opened.store.path().is_none() {
         deleted |= TokenStore::file(&s.config_dir).delete().await?;
     }
-    eprintln!("{}", if deleted { "Logged out." } else { "Not logged in." });
+    output::status(if deleted { "Logged out." } else { "Not logged in." });
     Ok(())
 }
 

@@ -77,7 +77,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                 return Err(UsageError::new("clearing a shelf needs --yes when not on a terminal").into());
             }
             let shelf = resolve(&client, None, shelf).await?;
-            if !*yes && !confirm(&format!("Remove every volume from {}?", shelf_name(&shelf)))? {
+            if !*yes && !confirm(&format!("Remove every volume from {}?", shelf_name(&shelf))).await? {
                 output::status("Nothing cleared.");
                 return Ok(());
             }
@@ -177,12 +177,17 @@ fn normalise(name: &str) -> String {
         .collect()
 }
 
-/// Asks on stderr and reads the answer from the terminal.
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+/// Asks on stderr and reads the answer from the terminal, off the runtime's
+/// thread so that Ctrl-C still ends the run while it waits.
+async fn confirm(question: &str) -> anyhow::Result<bool> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ").and_then(|()| err.flush());
+    drop(err);
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).map(|_| answer)
+    })
+    .await??;
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
