@@ -33,7 +33,9 @@ pub struct Settings {
     pub token_store: StoreKind,
     /// GBOOKS_CLIENT_SECRET_FILE; else client_secret.json in the config dir.
     pub client_secret_file: Option<PathBuf>,
-    pub revoke_url: Url,
+    /// Checked only by `logout`, the one command that uses it: a bad value
+    /// must not break a search.
+    pub revoke_url: Result<Url, String>,
     /// How long login waits for the browser: --timeout, else 300 s.
     pub login_timeout: Duration,
 }
@@ -212,7 +214,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
     let revoke_url = Url::parse(&revoke)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ConfigError::Invalid(format!("GBOOKS_REVOKE_URL is not an http(s) URL: {revoke}")))?;
+        .ok_or_else(|| format!("GBOOKS_REVOKE_URL is not an http(s) URL: {revoke}"));
 
     Ok(Settings {
         format,

@@ -527,6 +527,8 @@ async fn logout_deletes_even_when_revocation_fails() {
     for url in [
         format!("{}/revoke", revoke.uri()),
         "http://127.0.0.1:9/revoke".to_string(),
+        // Not a URL at all: only logout notices, and still logs out.
+        "not a url".to_string(),
     ] {
         let sb = Sandbox::new();
         write_credentials(&sb, ACCESS, 3000, Some(REFRESH));

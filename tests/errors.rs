@@ -441,3 +441,17 @@ fn dropped_connection_is_retried() {
     assert_eq!(stdout(&out).trim(), "[]");
     assert_eq!(server.join().unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_bad_revoke_url_does_not_break_other_commands() {
+    let server = MockServer::start().await;
+    respond(&server, ResponseTemplate::new(200).set_body_json(volumes(vec![]))).await;
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd(&api(&server))
+        .args(["search", "x", "--json"])
+        .env("GBOOKS_REVOKE_URL", "::")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

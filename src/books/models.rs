@@ -125,10 +125,16 @@ impl<'de> Deserialize<'de> for Volume {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VolumesPage {
-    #[serde(default)]
+    /// Only an estimate, and only a hint to paging: a value of the wrong
+    /// type (negative, a string) is ignored rather than failing the page.
+    #[serde(default, deserialize_with = "lenient_count")]
     pub total_items: Option<u64>,
     #[serde(default)]
     pub items: Vec<Volume>,
+}
+
+fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Value::deserialize(d)?.as_u64())
 }
 
 /// A `books#bookshelf`.
@@ -211,6 +217,15 @@ mod tests {
         assert_eq!(v.year(), "1978");
         let back = serde_json::to_string(&v).unwrap();
         assert!(back.starts_with(r#"{"id":"x1","zzz":{"a":1}"#), "{back}");
+    }
+
+    #[test]
+    fn an_odd_total_is_ignored() {
+        for total in ["-5", "\"many\"", "null", "1.5"] {
+            let p: VolumesPage =
+                serde_json::from_str(&format!(r#"{{"totalItems":{total},"items":[{{"id":"a"}}]}}"#)).unwrap();
+            assert_eq!((p.total_items, p.items.len()), (None, 1), "{total}");
+        }
     }
 
     #[test]

@@ -84,7 +84,13 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
     if let Some(c) = &creds {
         let token = c.refresh_token.as_ref().unwrap_or(&c.access_token);
         let http = Http::new(s.timeout)?;
-        if let Err(why) = endpoints::revoke(&http, &s.revoke_url, token).await {
+        let revoked = match &s.revoke_url {
+            Ok(url) => endpoints::revoke(&http, url, token)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(why) => Err(why.clone()),
+        };
+        if let Err(why) = revoked {
             output::warn(&format!(
                 "could not revoke the token ({why}); deleting the stored login anyway"
             ));
