@@ -192,6 +192,24 @@ impl Output {
         self.out.flush()
     }
 
+    /// The end of a list that streamed what it could: a JSON array or a
+    /// table (title and authors give up width first) is written now.
+    fn finish_list<T: Serialize>(
+        &mut self,
+        json: &[T],
+        headers: &[&str],
+        rows: &[Vec<String>],
+        empty: &str,
+    ) -> io::Result<()> {
+        match self.format {
+            Format::Json => self.json(json)?,
+            Format::Table if rows.is_empty() => status(empty),
+            Format::Table => self.table(headers, rows, &[1, 2])?,
+            _ => {}
+        }
+        self.out.flush()
+    }
+
     /// One line of plain text, such as a path for `$(gbooks cache path)`.
     pub fn line(&mut self, text: &str) -> io::Result<()> {
         let text = self.clean(text);
@@ -346,15 +364,9 @@ impl VolumeList<'_> {
     }
 
     pub fn finish(self) -> io::Result<usize> {
-        match self.out.format {
-            Format::Json => self.out.json(&self.json)?,
-            Format::Table if self.rows.is_empty() => status("No books found."),
-            Format::Table => self
-                .out
-                .table(&["ID", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,
-            _ => {}
-        }
-        self.out.flush()?;
+        let headers = ["ID", "TITLE", "AUTHORS", "YEAR"];
+        self.out
+            .finish_list(&self.json, &headers, &self.rows, "No books found.")?;
         Ok(self.count)
     }
 }
@@ -435,15 +447,9 @@ impl IsbnList<'_> {
 
     /// Writes what was held back; returns how many entries there were.
     pub fn finish(self) -> io::Result<usize> {
-        match self.out.format {
-            Format::Json => self.out.json(&self.json)?,
-            Format::Table if self.rows.is_empty() => status("No ISBNs given."),
-            Format::Table => self
-                .out
-                .table(&["INPUT", "TITLE", "AUTHORS", "YEAR"], &self.rows, &[1, 2])?,
-            _ => {}
-        }
-        self.out.flush()?;
+        let headers = ["INPUT", "TITLE", "AUTHORS", "YEAR"];
+        self.out
+            .finish_list(&self.json, &headers, &self.rows, "No ISBNs given.")?;
         Ok(self.count)
     }
 }

@@ -17,12 +17,7 @@ impl FileLock {
         if let Some(dir) = path.parent() {
             super::store::create_private_dir(dir)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        let file = open(path)?;
         let deadline = Instant::now() + patience;
         loop {
             match file.try_lock() {
@@ -46,12 +41,7 @@ impl FileLock {
 
     /// The same, for code that is already off the runtime.
     pub fn acquire_blocking(path: &Path) -> Result<FileLock, Error> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        let file = open(path)?;
         file.lock()
             .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
         Ok(FileLock { file })
@@ -62,4 +52,13 @@ impl Drop for FileLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
     }
+}
+
+fn open(path: &Path) -> Result<std::fs::File, Error> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))
 }
