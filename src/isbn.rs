@@ -269,4 +269,42 @@ mod tests {
         assert!(Isbn::parse("0441013597").unwrap().matches(&v));
         assert!(!Isbn::parse("9780262510875").unwrap().matches(&v));
     }
+
+    proptest::proptest! {
+        /// Any nine digits with their computed check digit are accepted, in
+        /// any of the ways people write them, and every single-digit change
+        /// of a valid ISBN-10 is caught by the checksum.
+        #[test]
+        fn isbn10_round_trips_and_catches_typos(digits in "[0-9]{9}", pos in 0usize..10, bump in 1u32..10) {
+            let isbn = format!("{digits}{}", isbn10_check(&digits));
+            proptest::prop_assert_eq!(ok(&isbn), isbn.clone());
+            let hyphenated = format!("{}-{}-{} {}", &isbn[..1], &isbn[1..5], &isbn[5..9], &isbn[9..]);
+            proptest::prop_assert_eq!(ok(&hyphenated), isbn.clone());
+            proptest::prop_assert_eq!(ok(&format!("ISBN {}", isbn.to_lowercase())), isbn.clone());
+            let mut chars: Vec<char> = isbn.chars().collect();
+            if let Some(d) = chars[pos].to_digit(10) {
+                chars[pos] = char::from_digit((d + bump) % 10, 10).unwrap();
+                let typo: String = chars.into_iter().collect();
+                proptest::prop_assert!(Isbn::parse(&typo).is_err(), "{typo} passed");
+            }
+        }
+
+        #[test]
+        fn isbn13_round_trips_and_agrees_with_isbn10(digits in "97[89][0-9]{9}") {
+            let isbn = format!("{digits}{}", isbn13_check(&digits));
+            proptest::prop_assert_eq!(ok(&isbn), isbn.clone());
+            if digits.starts_with("978") {
+                let ten = format!("{}{}", &digits[3..12], isbn10_check(&digits[3..12]));
+                proptest::prop_assert_eq!(Isbn::parse(&ten).unwrap().to_isbn13(), isbn);
+            }
+        }
+
+        #[test]
+        fn any_text_is_parsed_or_refused_without_panic(text in "\\PC{0,20}|[0-9Xx -]{0,16}") {
+            if let Ok(isbn) = Isbn::parse(&text) {
+                proptest::prop_assert!(matches!(isbn.as_str().len(), 10 | 13));
+                proptest::prop_assert_eq!(Isbn::parse(isbn.as_str()).unwrap(), isbn);
+            }
+        }
+    }
 }
