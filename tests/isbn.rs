@@ -542,3 +542,25 @@ fn isbn13(first12: &str) -> String {
 fn isbn13_helper_agrees_with_a_real_isbn() {
     assert_eq!(isbn13(&DUNE[..12]), DUNE);
 }
+
+#[tokio::test]
+async fn the_table_is_sanitised_and_json_is_exact() {
+    let server = MockServer::start().await;
+    let evil = "Dune\u{1b}[2J\u{202e}evil\u{7}";
+    let mut found = volume("d1", evil);
+    found["volumeInfo"]["industryIdentifiers"] = json!([{"type": "ISBN_13", "identifier": DUNE}]);
+    mount_json(&server, "/books/v1/volumes", volumes(vec![found])).await;
+    let sb = Sandbox::new();
+    let out = sb.cmd(&api(&server)).args(["isbn", DUNE]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Dune[2Jevil"), "{text:?}");
+    assert!(!text.contains(['\u{1b}', '\u{202e}', '\u{7}']), "{text:?}");
+    let out = sb
+        .cmd(&api(&server))
+        .args(["isbn", DUNE, "--json"])
+        .output()
+        .unwrap();
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got[0]["volume"]["volumeInfo"]["title"], evil);
+}
