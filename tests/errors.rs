@@ -282,6 +282,24 @@ async fn unreachable_server() {
     );
 }
 
+#[test]
+fn transport_errors_in_the_log_never_show_the_key() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd(&format!("http://127.0.0.1:{port}/books/v1"))
+        .args(["-vv", "search", "x", "--api-key", KEY])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().filter(|l| l.starts_with("GET ")).count(), 4, "{err}");
+    assert!(!err.contains(KEY), "{err}");
+    assert!(err.contains("key=REDACTED"), "{err}");
+}
+
 #[tokio::test]
 async fn malformed_config_names_file_and_line() {
     let sb = Sandbox::new();

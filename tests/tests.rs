@@ -14,3 +14,4 @@ mod paging;
 mod search;
 mod shelves;
 mod show;
+mod tls;

@@ -181,14 +181,21 @@ impl Http {
                     }
                 }
                 Err(err) => {
+                    // Never `err` itself: reqwest's message carries the URL, key and all.
                     tracing::info!(
                         "{} {} -> {} after {} ms",
                         method,
                         redact_url(url),
-                        err,
+                        describe(&err),
                         elapsed.as_millis()
                     );
-                    match self.policy.delay(attempt, None) {
+                    // A certificate that does not verify will not verify next time either.
+                    let delay = if is_certificate_error(&err) {
+                        None
+                    } else {
+                        self.policy.delay(attempt, None)
+                    };
+                    match delay {
                         Some(wait) => {
                             tracing::info!(
                                 "retrying in {} ms (attempt {} failed)",
@@ -269,6 +276,18 @@ fn describe(err: &reqwest::Error) -> String {
     } else {
         text
     }
+}
+
+/// rustls refused the server's certificate (unknown CA, wrong name, expired).
+fn is_certificate_error(err: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        if e.to_string().contains("invalid peer certificate") {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// The URL with the values of secret parameters replaced, for logs.
