@@ -93,7 +93,7 @@ impl Cache {
             Err(e) if is_corrupt(&e) => {
                 let conn = rebuild(&path)?;
                 warned = true;
-                warn(&format!(
+                crate::output::warn(&format!(
                     "the cache {} was corrupted; starting a new one",
                     path.display()
                 ));
@@ -304,7 +304,7 @@ impl Cache {
         };
         if !st.warned {
             st.warned = true;
-            warn(&message);
+            crate::output::warn(&message);
         }
     }
 }
@@ -346,10 +346,6 @@ pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-pub fn warn(message: &str) {
-    crate::output::warn(message);
 }
 
 fn is_corrupt(err: &rusqlite::Error) -> bool {

@@ -175,10 +175,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
     let base = env
         .var("GBOOKS_API_BASE")
         .unwrap_or_else(|| crate::books::DEFAULT_BASE.to_string());
-    let api_base = Url::parse(&base)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ConfigError::Invalid(format!("GBOOKS_API_BASE is not an http(s) URL: {base}")))?;
+    let api_base = http_url("GBOOKS_API_BASE", &base).map_err(ConfigError::Invalid)?;
 
     let country = match global.country.clone().or(file.country) {
         Some(cc) => Some(parse_country(&cc)?),
@@ -211,10 +208,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
     let revoke = env
         .var("GBOOKS_REVOKE_URL")
         .unwrap_or_else(|| crate::auth::DEFAULT_REVOKE_URL.to_string());
-    let revoke_url = Url::parse(&revoke)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| format!("GBOOKS_REVOKE_URL is not an http(s) URL: {revoke}"));
+    let revoke_url = http_url("GBOOKS_REVOKE_URL", &revoke);
 
     Ok(Settings {
         format,
@@ -244,6 +238,13 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         login_timeout: Duration::from_secs_f64(global.timeout.unwrap_or(300.0)),
         jobs: usize::from(global.jobs.clamp(1, 32)),
     })
+}
+
+fn http_url(name: &str, text: &str) -> Result<Url, String> {
+    Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| format!("{name} is not an http(s) URL: {text}"))
 }
 
 fn parse_country(cc: &str) -> Result<String, ConfigError> {

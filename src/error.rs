@@ -26,11 +26,6 @@ impl UsageError {
     }
 }
 
-/// An authentication problem found outside the Books client: exit 4.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AuthError(pub String);
-
 /// The user pressed Ctrl-C.
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted")]
@@ -92,9 +87,6 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
         if cause.is::<UsageError>() {
             return exit::USAGE;
-        }
-        if cause.is::<AuthError>() {
-            return exit::AUTH;
         }
         if cause.is::<Interrupted>() {
             return exit::INTERRUPTED;

@@ -11,6 +11,7 @@ use oauth2::{
 use url::Url;
 
 use super::{now, ClientSecret, Credentials, Error};
+use crate::books::http::describe;
 use crate::books::Http;
 use crate::secret::Secret;
 
@@ -147,20 +148,6 @@ fn token_error(e: TokenError, host: String, refreshing: bool, sent: &[&Secret]) 
         // The body may hold tokens: it is never shown.
         RequestTokenError::Parse(..) => Error::TokenEndpoint("an answer gbooks cannot read".into()),
         RequestTokenError::Other(text) => Error::TokenEndpoint(crate::secret::redact(&text, sent)),
-    }
-}
-
-/// The innermost cause of a transport failure, without any URL.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut source = err;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    let text = source.to_string();
-    if text.contains("://") {
-        "connection failed".into()
-    } else {
-        text
     }
 }
 

@@ -72,7 +72,7 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
         paste = Some(tokio::spawn(read_pasted(tx, redirect.clone())));
     } else {
         drop(tx);
-        match open_browser(opts.browser.as_deref(), auth_url.as_str()) {
+        match crate::browser::open(auth_url.as_str(), opts.browser.as_deref()) {
             Ok(()) => output::status(&format!(
                 "Waiting for the browser (up to {} s)...",
                 opts.timeout.as_secs_f64()
@@ -289,50 +289,6 @@ async fn read_pasted(tx: mpsc::Sender<Callback>, redirect: Url) {
             )),
         }
     }
-}
-
-/// Opens `url` with `$BROWSER` (a `:`-separated list of commands, `%s` for
-/// the URL), else the platform's opener. The browser runs on its own.
-fn open_browser(browser: Option<&str>, url: &str) -> Result<(), String> {
-    let commands: Vec<String> = match browser {
-        Some(list) => list
-            .split(':')
-            .filter(|c| !c.trim().is_empty())
-            .map(str::to_string)
-            .collect(),
-        None if cfg!(target_os = "macos") => vec!["open".into()],
-        None if cfg!(windows) => vec!["rundll32 url.dll,FileProtocolHandler".into()],
-        None => vec!["xdg-open".into()],
-    };
-    let mut last = "no browser command".to_string();
-    for command in commands {
-        let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
-        if words.iter().any(|w| w.contains("%s")) {
-            for w in &mut words {
-                *w = w.replace("%s", url);
-            }
-        } else {
-            words.push(url.to_string());
-        }
-        let Some((program, args)) = words.split_first() else {
-            continue;
-        };
-        match std::process::Command::new(program)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-        {
-            Ok(mut child) => {
-                // Reaped on the side; gbooks does not wait for the browser.
-                std::thread::spawn(move || child.wait());
-                return Ok(());
-            }
-            Err(e) => last = format!("{program}: {e}"),
-        }
-    }
-    Err(last)
 }
 
 #[cfg(test)]

@@ -264,9 +264,10 @@ impl Http {
     }
 }
 
-/// The innermost cause, without the URL (which holds the API key).
-fn describe(err: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = err;
+/// The innermost cause of a transport failure, without the URL (which
+/// holds the API key): reqwest's own message must never be shown.
+pub(crate) fn describe(err: &dyn std::error::Error) -> String {
+    let mut source = err;
     while let Some(next) = source.source() {
         source = next;
     }

@@ -50,13 +50,13 @@ impl Context {
                     return None;
                 }
                 let Some(dir) = &c.dir else {
-                    crate::cache::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
+                    crate::output::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
                     return None;
                 };
                 match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
                     Ok(cache) => Some(Arc::new(cache)),
                     Err(e) => {
-                        crate::cache::warn(&format!("{e}; going on without the cache"));
+                        crate::output::warn(&format!("{e}; going on without the cache"));
                         None
                     }
                 }
@@ -109,10 +109,6 @@ impl Context {
     /// Pages in flight at once when paging.
     pub fn jobs(&self) -> usize {
         self.settings.jobs
-    }
-
-    pub fn shared_client(&self) -> Result<Arc<Client>, books::Error> {
-        self.client().map(Arc::new)
     }
 }
 

@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, volume_id: &str) -> anyhow::Result<()> {
     let url = format!("https://books.google.com/books?id={}", query::encode(id));
     output::status(&format!("Opening {url}"));
     if let Err(e) = crate::browser::open(&url, ctx.settings.browser.as_deref()) {
-        output::warn(&e);
+        output::warn(&format!("could not start a browser ({e}); open the URL yourself"));
     }
     Ok(())
 }
