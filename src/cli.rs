@@ -42,7 +42,7 @@ pub struct GlobalArgs {
     pub country: Option<String>,
 
     /// How long cached answers stay fresh, e.g. 30m or 7d [default: 24h, or cache_ttl in config.toml]
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::cache::parse_ttl)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_ttl)]
     pub cache_ttl: Option<std::time::Duration>,
 
     /// Neither read nor write the local cache
@@ -93,6 +93,12 @@ fn parse_secs(s: &str) -> Result<f64, String> {
         Ok(v) if v > 0.0 && v.is_finite() && v <= 86_400.0 => Ok(v),
         _ => Err("expected a number of seconds greater than 0".into()),
     }
+}
+
+/// Parses a time to live such as `30m`, `7d` or `1h 30m`.
+pub fn parse_ttl(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("expected a duration such as 30m, 12h or 7d ({e})"))
 }
 
 /// `startIndex` is a uint32 for the API.
@@ -346,4 +352,23 @@ pub fn wire<T: ValueEnum>(value: T) -> String {
         .to_possible_value()
         .map(|p| p.get_name().to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn ttl_takes_human_durations() {
+        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_ttl(" 1h 30m "), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_ttl("0s"), Ok(Duration::ZERO));
+        for bad in ["", "10", "7 days ago", "-1h", "soon"] {
+            assert!(parse_ttl(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
 }

@@ -9,7 +9,6 @@ use url::Url;
 
 use crate::auth::StoreKind;
 use crate::cli::{self, GlobalArgs};
-use crate::error::exit;
 use crate::output::Format;
 use crate::secret::Secret;
 
@@ -65,15 +64,6 @@ pub enum ConfigError {
     Invalid(String),
     #[error("cannot find a home directory for the config; set GBOOKS_CONFIG_DIR")]
     NoConfigDir,
-}
-
-impl ConfigError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ConfigError::NoConfigDir => exit::FAILURE,
-            _ => exit::USAGE,
-        }
-    }
 }
 
 /// What `config.toml` may hold. Unknown keys are an error: a typo should not
@@ -184,7 +174,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
 
     let cache_ttl = match (global.cache_ttl, &file.cache_ttl) {
         (Some(ttl), _) => ttl,
-        (None, Some(text)) => crate::cache::parse_ttl(text)
+        (None, Some(text)) => cli::parse_ttl(text)
             .map_err(|e| ConfigError::Invalid(format!("cache_ttl = {text:?} in config.toml: {e}")))?,
         (None, None) => crate::cache::DEFAULT_TTL,
     };

@@ -1,9 +1,14 @@
-//! Error kinds that are not tied to one layer, and the single table that maps
-//! every failure to an exit code and a one-line message.
+//! The one place that turns a failure into what the user sees: an exit code
+//! and one line, with a hint of what to do next. Lower layers return typed
+//! errors that say what went wrong; this table asks them what they are.
 
 use std::io;
 
-use crate::books;
+use crate::auth;
+use crate::books::{self, ApiError, Sent};
+use crate::cache;
+use crate::config::ConfigError;
+use crate::http;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -84,27 +89,113 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// The exit code for an error, from the first cause that has one.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    for cause in err.chain() {
-        if cause.is::<UsageError>() {
-            return exit::USAGE;
-        }
-        if cause.is::<Interrupted>() {
-            return exit::INTERRUPTED;
-        }
-        if let Some(e) = cause.downcast_ref::<books::Error>() {
-            return e.exit_code();
-        }
-        if let Some(e) = cause.downcast_ref::<crate::config::ConfigError>() {
-            return e.exit_code();
-        }
-        if let Some(e) = cause.downcast_ref::<crate::auth::Error>() {
-            return e.exit_code();
-        }
-    }
-    exit::FAILURE
+    err.chain().find_map(code_of).unwrap_or(exit::FAILURE)
 }
 
-/// One line: the outermost context, then the causes, joined by ": ".
+fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    if cause.is::<UsageError>() {
+        return Some(exit::USAGE);
+    }
+    if cause.is::<Interrupted>() {
+        return Some(exit::INTERRUPTED);
+    }
+    if let Some(e) = cause.downcast_ref::<books::Error>() {
+        return match e {
+            books::Error::Api(api) => Some(api_code(api)),
+            books::Error::NotLoggedIn => Some(exit::AUTH),
+            // The token source's own error, next in the chain, says.
+            books::Error::Token(_) => None,
+            _ => Some(exit::FAILURE),
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<auth::Error>() {
+        return Some(match e {
+            auth::Error::Transport { .. } | auth::Error::Io { .. } => exit::FAILURE,
+            _ => exit::AUTH,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<ConfigError>() {
+        return Some(match e {
+            ConfigError::NoConfigDir => exit::FAILURE,
+            _ => exit::USAGE,
+        });
+    }
+    if cause.is::<http::Error>() || cause.is::<cache::Error>() {
+        return Some(exit::FAILURE);
+    }
+    None
+}
+
+fn api_code(api: &ApiError) -> i32 {
+    if api.is_not_found() {
+        exit::NOT_FOUND
+    } else if api.is_unauthorized() || api.is_key_rejected() || api.is_api_disabled() {
+        exit::AUTH
+    } else {
+        exit::FAILURE
+    }
+}
+
+/// How a hint joins the line: after a semicolon, or in parentheses.
+enum Hint {
+    Then(&'static str),
+    Aside(&'static str),
+    Note(&'static str),
+}
+
+/// What the user can do about an error, from the first cause that knows.
+fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<Hint> {
+    if let Some(e) = cause.downcast_ref::<books::Error>() {
+        return match e {
+            books::Error::Api(api) => api_hint(api),
+            books::Error::NotLoggedIn => Some(Hint::Then("run gbooks login")),
+            _ => None,
+        };
+    }
+    if let Some(http::Error::Timeout { .. }) = cause.downcast_ref::<http::Error>() {
+        return Some(Hint::Aside("set --timeout to wait longer"));
+    }
+    if let Some(e) = cause.downcast_ref::<auth::Error>() {
+        return match e {
+            auth::Error::NotLoggedIn
+            | auth::Error::Unreadable
+            | auth::Error::Revoked
+            | auth::Error::OtherClient => Some(Hint::Then("run gbooks login")),
+            auth::Error::NoClientSecretForRefresh { .. } => {
+                Some(Hint::Then("run gbooks login --client-secret FILE"))
+            }
+            auth::Error::Timeout(_) => Some(Hint::Then(
+                "run gbooks login again (--timeout SECS waits longer)",
+            )),
+            auth::Error::Keyring(_) => Some(Hint::Then("use --token-store file")),
+            _ => None,
+        };
+    }
+    None
+}
+
+fn api_hint(api: &ApiError) -> Option<Hint> {
+    if api.sent == Sent::Nothing && api.is_rate_limited() {
+        return Some(Hint::Note(
+            "keyless calls share one small quota; set an API key with --api-key or GBOOKS_API_KEY",
+        ));
+    }
+    if api.is_location_unknown() {
+        return Some(Hint::Note(
+            "Google cannot tell where you are; pass --country with a two-letter code, e.g. --country US",
+        ));
+    }
+    if api.is_key_rejected() || api.is_reason("keyInvalid") || api.is_reason("API_KEY_INVALID") {
+        return Some(Hint::Note("check --api-key, GBOOKS_API_KEY or api_key in the config file"));
+    }
+    if api.is_unauthorized() && api.sent == Sent::Bearer {
+        return Some(Hint::Note("run gbooks login"));
+    }
+    None
+}
+
+/// One line: the outermost context, then the causes, joined by ": ", then
+/// the hint.
 pub fn message(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
@@ -115,9 +206,16 @@ pub fn message(err: &anyhow::Error) -> String {
         }
         parts.push(text);
     }
+    let mut line = parts.join(": ");
+    match err.chain().find_map(hint_of) {
+        Some(Hint::Then(hint)) => line.push_str(&format!("; {hint}")),
+        Some(Hint::Aside(hint)) => line.push_str(&format!(" ({hint})")),
+        Some(Hint::Note(hint)) => line.push_str(&format!(" (hint: {hint})")),
+        None => {}
+    }
     // One line, always, and safe for a terminal: a server message can hold
     // newlines and escape sequences.
-    let line = crate::sanitize::terminal_line(&parts.join(": "));
+    let line = crate::sanitize::terminal_line(&line);
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

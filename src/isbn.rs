@@ -1,7 +1,6 @@
 //! ISBNs as people write them: with hyphens, spaces, an `ISBN` label or a
 //! lower-case `x`, checked before anything is sent.
 
-use serde::Serialize;
 
 use crate::books::Volume;
 
@@ -163,21 +162,6 @@ pub fn lines<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<Line> {
             })
         })
         .collect()
-}
-
-/// The result for one input line: `volume` or `error`, never both.
-#[derive(Debug, Clone, Serialize)]
-pub struct Lookup {
-    pub input: String,
-    pub isbn: Option<String>,
-    pub volume: Option<Volume>,
-    pub error: Option<String>,
-}
-
-impl Lookup {
-    pub fn is_ok(&self) -> bool {
-        self.volume.is_some()
-    }
 }
 
 #[cfg(test)]

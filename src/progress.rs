@@ -11,7 +11,7 @@ pub struct Progress(Option<ProgressBar>);
 impl Progress {
     /// A bar when the length is known, a counter otherwise.
     pub fn new(len: Option<u64>, what: &'static str) -> Progress {
-        if crate::output::is_quiet() || !std::io::stderr().is_terminal() {
+        if crate::messages::is_quiet() || !std::io::stderr().is_terminal() {
             return Progress(None);
         }
         let bar = match len {

@@ -815,26 +815,26 @@ async fn an_unreadable_cached_answer_goes_to_the_network() {
     Mock::given(method("GET"))
         .and(path("/books/v1/volumes/v1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(volume("v1", "Dune")))
-        .expect(1)
+        .expect(2)
         .mount(&server)
         .await;
     let sb = Sandbox::new();
+    let show = || {
+        sb.cmd(&api(&server))
+            .args(["show", "v1", "--json"])
+            .output()
+            .unwrap()
+    };
+    assert!(show().status.success());
     {
-        let cache =
-            gbooks::cache::Cache::open(&sb.cache_dir(), std::time::Duration::from_secs(3600), 1 << 20)
-                .unwrap();
-        let key = format!("{}/volumes/v1", api(&server));
-        cache.put_at(&key, b"{\"kind\": \"books#volume\"}", gbooks::cache::now_ms());
-        assert!(
-            cache.get_at(&key, gbooks::cache::now_ms()).is_some(),
-            "stored under the key gbooks uses"
-        );
+        // Garble the stored answer the way an older gbooks or a bad disk would.
+        let db = rusqlite::Connection::open(sb.cache_dir().join("cache.db")).unwrap();
+        let garbled = db
+            .execute("UPDATE responses SET body = ?1", [b"{\"kind\": \"books#volume\"}".to_vec()])
+            .unwrap();
+        assert_eq!(garbled, 1, "the first run stored its answer");
     }
-    let out = sb
-        .cmd(&api(&server))
-        .args(["show", "v1", "--json"])
-        .output()
-        .unwrap();
+    let out = show();
     assert!(out.status.success(), "{}", stderr(&out));
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(got["id"], "v1");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use super::{store, Error};
+use super::Error;
 use crate::secret::Secret;
 
 pub const FILE_NAME: &str = "client_secret.json";
@@ -28,22 +28,6 @@ impl fmt::Debug for ClientSecret {
             .field("token_uri", &self.token_uri.as_str())
             .finish()
     }
-}
-
-/// Step by step, what to do when there is no client file.
-pub fn setup_steps(config_dir: &Path) -> String {
-    format!(
-        "gbooks needs an OAuth client of your own to log in:\n\
-         \x20 1. Open https://console.cloud.google.com/ and pick or create a project.\n\
-         \x20 2. APIs & Services > Library: enable the \"Books API\".\n\
-         \x20 3. APIs & Services > OAuth consent screen: set it up (External; add yourself as a test user).\n\
-         \x20 4. APIs & Services > Credentials > Create credentials > OAuth client ID.\n\
-         \x20 5. Application type: Desktop app; create it.\n\
-         \x20 6. Download the JSON file it offers.\n\
-         \x20 7. Run: gbooks login --client-secret PATH/TO/THE/FILE.json\n\
-         The file is copied to {} so that later runs need no flag.",
-        config_dir.join(FILE_NAME).display()
-    )
 }
 
 impl ClientSecret {
@@ -121,7 +105,7 @@ impl ClientSecret {
         let to = config_dir.join(FILE_NAME);
         let same = std::fs::canonicalize(from).ok() == std::fs::canonicalize(&to).ok();
         if !same {
-            store::write_private(config_dir, &to, &bytes)?;
+            super::private_fs::write_private(config_dir, &to, &bytes)?;
         }
         Ok((parsed, to))
     }

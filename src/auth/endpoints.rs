@@ -11,8 +11,7 @@ use oauth2::{
 use url::Url;
 
 use super::{now, ClientSecret, Credentials, Error};
-use crate::books::http::describe;
-use crate::books::Http;
+use crate::http::{describe, Http};
 use crate::secret::Secret;
 
 pub type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;

@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use url::Url;
 
 use super::{constant_time_eq, endpoints, ClientSecret, Credentials, Error, BOOKS_SCOPE};
-use crate::books::Http;
-use crate::output;
+use crate::http::Http;
+use crate::messages;
 
 #[derive(Debug, Clone)]
 pub struct LoginOptions {
@@ -58,14 +58,14 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
         .url();
 
     // Even with --quiet: without it there is no login.
-    output::tell(&format!(
+    messages::tell(&format!(
         "Open this URL in your browser to log in:\n\n    {auth_url}\n"
     ));
     let (tx, mut rx) = mpsc::channel::<Callback>(4);
     let server = tokio::spawn(serve(listener, tx.clone()));
     let mut paste = None;
     if opts.no_browser {
-        output::tell(&format!(
+        messages::tell(&format!(
             "Waiting for the browser. If it cannot load the page it is sent to, paste that page's \
              full address (it starts with {redirect}) here and press Enter:"
         ));
@@ -73,11 +73,11 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
     } else {
         drop(tx);
         match crate::browser::open(auth_url.as_str(), opts.browser.as_deref()) {
-            Ok(()) => output::status(&format!(
+            Ok(()) => messages::status(&format!(
                 "Waiting for the browser (up to {} s)...",
                 opts.timeout.as_secs_f64()
             )),
-            Err(why) => output::tell(&format!(
+            Err(why) => messages::tell(&format!(
                 "Could not open a browser ({why}); open the URL above yourself."
             )),
         }
@@ -284,7 +284,7 @@ async fn read_pasted(tx: mpsc::Sender<Callback>, redirect: Url) {
                 let _ = tx.send(Callback { query, stream: None }).await;
                 return;
             }
-            None => output::tell(&format!(
+            None => messages::tell(&format!(
                 "That is not the address the browser was sent to; it starts with {redirect}?. Try again:"
             )),
         }

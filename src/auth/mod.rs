@@ -2,8 +2,8 @@
 
 pub mod client_secret;
 pub mod endpoints;
-mod lock;
 pub mod login;
+mod private_fs;
 pub mod session;
 pub mod store;
 
@@ -14,24 +14,30 @@ pub use client_secret::ClientSecret;
 pub use session::Session;
 pub use store::{Credentials, StoreKind, TokenStore};
 
-use crate::error::exit;
-
 /// The one scope gbooks asks for: read and write your Books library.
 pub const BOOKS_SCOPE: &str = "https://www.googleapis.com/auth/books";
 pub const DEFAULT_REVOKE_URL: &str = "https://oauth2.googleapis.com/revoke";
 /// An access token this close to its expiry is refreshed before use.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
+/// What can go wrong with the login. What to do about it is the caller's
+/// to say: these texts name no command or flag.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    #[error("not logged in; run gbooks login")]
+    #[error("not logged in")]
     NotLoggedIn,
-    #[error("stored credentials are unreadable; run gbooks login")]
+    #[error("stored credentials are unreadable")]
     Unreadable,
-    #[error("your login has expired or was revoked; run gbooks login")]
+    #[error("your login has expired or was revoked")]
     Revoked,
     #[error("no OAuth client credentials (client_secret.json) in {dir}; see the steps above")]
     NoClientSecret { dir: PathBuf },
+    /// A refresh needs the client file, and it is gone.
+    #[error("cannot refresh the login: no client_secret.json in {dir}")]
+    NoClientSecretForRefresh { dir: PathBuf },
+    #[error("the stored login belongs to another OAuth client than client_secret.json")]
+    OtherClient,
     #[error("invalid client credentials file {path}: {detail}")]
     BadClientSecret { path: PathBuf, detail: String },
     #[error("the login answer did not come from this login (state mismatch); nothing was stored")]
@@ -40,14 +46,15 @@ pub enum Error {
     Denied,
     #[error("the authorization server refused the login: {0}")]
     Authorization(String),
-    #[error("no answer from the browser within {0} s; run gbooks login again (--timeout SECS waits longer)")]
+    /// No answer from the browser within this many seconds.
+    #[error("no answer from the browser within {0} s")]
     Timeout(f64),
     #[error("the token endpoint refused the request: {0}")]
     TokenEndpoint(String),
     /// Never holds a URL with secrets: the endpoints' URLs carry none.
     #[error("cannot reach {host}: {detail}")]
     Transport { host: String, detail: String },
-    #[error("the keyring is not available ({0}); use --token-store file")]
+    #[error("the keyring is not available ({0})")]
     Keyring(String),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
@@ -56,13 +63,6 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Transport { .. } | Error::Io { .. } => exit::FAILURE,
-            _ => exit::AUTH,
-        }
-    }
-
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Error {
         Error::Io {
             context: context.into(),
@@ -87,10 +87,8 @@ pub fn needs_refresh(expires_at: Option<u64>, now: u64) -> bool {
 /// Compares two secrets in time that depends only on their lengths, so the
 /// listener does not tell an attacker how much of a forged `state` was right.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::lock::FileLock;
+use super::private_fs::FileLock;
 use super::store::Opened;
 use super::{endpoints, needs_refresh, now, ClientSecret, Credentials, Error, StoreKind, TokenStore};
-use crate::books::{BoxFuture, Http, TokenSource};
+use crate::books::{BoxFuture, TokenError, TokenSource};
+use crate::http::Http;
 use crate::secret::Secret;
 
 const REFRESH_LOCK: &str = ".refresh.lock";
@@ -115,17 +116,11 @@ impl Session {
             return Ok(Some(token));
         }
         let cs = ClientSecret::load(self.client_secret_file.as_deref(), &self.config_dir).map_err(|e| match e {
-            Error::NoClientSecret { dir } => Error::Failed(format!(
-                "cannot refresh the login: no client_secret.json in {}; run gbooks login --client-secret FILE",
-                dir.display()
-            )),
+            Error::NoClientSecret { dir } => Error::NoClientSecretForRefresh { dir },
             other => other,
         })?;
         if cs.client_id != current.client_id {
-            return Err(Error::Failed(
-                "the stored login belongs to another OAuth client than client_secret.json; run gbooks login"
-                    .into(),
-            ));
+            return Err(Error::OtherClient);
         }
         let fresh = endpoints::refresh(&cs, &self.http, &current).await?;
         store.save(&fresh).await?;
@@ -136,11 +131,11 @@ impl Session {
 }
 
 impl TokenSource for Session {
-    fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, Error>> {
-        Box::pin(self.access_token())
+    fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, TokenError>> {
+        Box::pin(async { self.access_token().await.map_err(Into::into) })
     }
 
-    fn refresh<'a>(&'a self, rejected: &'a Secret) -> BoxFuture<'a, Result<Option<Secret>, Error>> {
-        Box::pin(self.after_rejection(rejected))
+    fn refresh<'a>(&'a self, rejected: &'a Secret) -> BoxFuture<'a, Result<Option<Secret>, TokenError>> {
+        Box::pin(async { self.after_rejection(rejected).await.map_err(Into::into) })
     }
 }

@@ -1,13 +1,11 @@
 //! Where the login lives between runs: the OS keyring, or a private file.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::lock::FileLock;
+use super::private_fs::{create_private_dir, write_private, FileLock};
 use super::Error;
 use crate::secret::Secret;
 
@@ -350,48 +348,6 @@ async fn keyring_call<T: Send + 'static>(
             KEYRING_TIMEOUT.as_secs()
         ))),
     }
-}
-
-/// Creates the config dir if needed and makes it private (0700).
-pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(format!("cannot protect {}", dir.display()), e))?;
-    }
-    Ok(())
-}
-
-/// Writes `to` atomically with mode 0600: a private temp file, then a rename,
-/// so that a reader sees the old file or the new one and never half of one.
-pub fn write_private(dir: &Path, to: &Path, bytes: &[u8]) -> Result<(), Error> {
-    create_private_dir(dir)?;
-    let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    let fail = |e| Error::io(format!("cannot write {}", to.display()), e);
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, to)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(fail)
 }
 
 #[cfg(test)]

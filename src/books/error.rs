@@ -2,36 +2,28 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::error::exit;
+/// What a token source may fail with: the Books client passes it on
+/// untouched, so the caller can ask the concrete error what it is.
+pub type TokenError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What can go wrong talking to the Books API.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("{0}")]
     Api(ApiError),
-    /// Never holds a URL: reqwest's messages include the query, and with it the key.
-    #[error("cannot reach {host}: {detail}")]
-    Transport { host: String, detail: String },
-    #[error("no answer from {host} within {secs}s (set --timeout to wait longer)")]
-    Timeout { host: String, secs: f64 },
+    #[error("{0}")]
+    Http(#[from] crate::http::Error),
     #[error("invalid response from the Books API: {0}")]
     InvalidResponse(String),
-    #[error("not logged in; run gbooks login")]
+    /// Private data was asked for without a token source or a login.
+    #[error("not logged in")]
     NotLoggedIn,
-    #[error(transparent)]
-    Auth(#[from] crate::auth::Error),
+    #[error("{0}")]
+    Token(#[source] TokenError),
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Api(api) => api.exit_code(),
-            Error::NotLoggedIn => exit::AUTH,
-            Error::Auth(e) => e.exit_code(),
-            _ => exit::FAILURE,
-        }
-    }
-
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(api) => Some(api.status),
@@ -40,13 +32,22 @@ impl Error {
     }
 }
 
+/// Which credentials went with the request that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Nothing,
+    ApiKey,
+    Bearer,
+}
+
 /// An error answer from Google, in any of its shapes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ApiError {
     pub status: u16,
     pub reason: Option<String>,
     pub message: String,
-    pub hint: Option<String>,
+    pub sent: Sent,
 }
 
 impl ApiError {
@@ -103,7 +104,7 @@ impl ApiError {
                 status,
                 reason,
                 message,
-                hint: None,
+                sent: Sent::Nothing,
             };
         }
         // OAuth endpoints answer `{"error": "invalid_grant", "error_description": ...}`.
@@ -119,14 +120,14 @@ impl ApiError {
                 status,
                 reason: Some(o.error),
                 message,
-                hint: None,
+                sent: Sent::Nothing,
             };
         }
         ApiError {
             status,
             reason: None,
             message: short_text(body).unwrap_or_else(|| reason_phrase(status).to_string()),
-            hint: None,
+            sent: Sent::Nothing,
         }
     }
 
@@ -142,19 +143,41 @@ impl ApiError {
             .is_some_and(|r| r.eq_ignore_ascii_case(reason))
     }
 
-    pub fn exit_code(&self) -> i32 {
-        match self.status {
-            404 => exit::NOT_FOUND,
-            401 => exit::AUTH,
-            400 if self.is_reason("API_KEY_INVALID") || self.is_reason("keyInvalid") => exit::AUTH,
-            403 if self.is_reason("accessNotConfigured")
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404
+    }
+
+    /// The token was refused (expired, revoked, or never valid).
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401
+    }
+
+    pub fn is_key_rejected(&self) -> bool {
+        self.status == 400 && (self.is_reason("API_KEY_INVALID") || self.is_reason("keyInvalid"))
+    }
+
+    /// The Books API is not enabled for the key's project, or the key may not use it.
+    pub fn is_api_disabled(&self) -> bool {
+        self.status == 403
+            && (self.is_reason("accessNotConfigured")
                 || self.is_reason("SERVICE_DISABLED")
-                || self.is_reason("API_KEY_SERVICE_BLOCKED") =>
-            {
-                exit::AUTH
-            }
-            _ => exit::FAILURE,
-        }
+                || self.is_reason("API_KEY_SERVICE_BLOCKED"))
+    }
+
+    /// Too many requests, or the small quota of keyless calls is used up.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status == 429 || self.is_reason("dailyLimitExceededUnreg")
+    }
+
+    /// Google could not place the caller (`country` is needed).
+    pub fn is_location_unknown(&self) -> bool {
+        self.is_reason("unknownLocation")
+    }
+
+    /// A 4xx: the request, key or quota is at fault, so every other request
+    /// of the run would meet it too.
+    pub fn is_client_error(&self) -> bool {
+        (400..500).contains(&self.status)
     }
 }
 
@@ -169,9 +192,6 @@ impl fmt::Display for ApiError {
                 reason_phrase(self.status),
                 self.message
             )?,
-        }
-        if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
         }
         Ok(())
     }
@@ -224,7 +244,7 @@ mod tests {
         let body = br#"{"error":{"code":400,"message":"API key not valid.","errors":[{"reason":"badRequest"}],"status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#;
         let e = ApiError::from_body(400, body);
         assert_eq!(e.reason.as_deref(), Some("API_KEY_INVALID"));
-        assert_eq!(e.exit_code(), exit::AUTH);
+        assert!(e.is_key_rejected());
     }
 
     #[test]
@@ -234,7 +254,7 @@ mod tests {
             br#"{"error":{"code":404,"message":"gone","status":"NOT_FOUND"}}"#,
         );
         assert_eq!(e.to_string(), "404 NOT_FOUND: gone");
-        assert_eq!(e.exit_code(), exit::NOT_FOUND);
+        assert!(e.is_not_found());
     }
 
     #[test]

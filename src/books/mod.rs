@@ -2,7 +2,6 @@
 //! a base URL, credentials and a cache, and returns typed data or a typed error.
 
 mod error;
-pub mod http;
 pub mod models;
 pub mod paging;
 pub mod query;
@@ -15,10 +14,11 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use error::{ApiError, Error};
-pub use http::Http;
+pub use error::{ApiError, Error, Sent, TokenError};
 pub use models::{Shelf, ShelvesPage, Volume, VolumesPage};
 
+pub use crate::http::Http;
+use crate::http::redact_url;
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE: &str = "https://www.googleapis.com/books/v1";
@@ -29,12 +29,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TokenSource: Send + Sync {
     /// A valid access token, refreshed first if it is about to expire;
     /// `None` when nobody is logged in.
-    fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, crate::auth::Error>>;
+    fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, TokenError>>;
     /// Called after the API refused `rejected`: a fresh token, or `None`.
     fn refresh<'a>(
         &'a self,
         rejected: &'a Secret,
-    ) -> BoxFuture<'a, Result<Option<Secret>, crate::auth::Error>>;
+    ) -> BoxFuture<'a, Result<Option<Secret>, TokenError>>;
 }
 
 /// Keeps public answers so that re-runs cost no quota (the cache module).
@@ -272,14 +272,20 @@ impl Client {
                 }
                 None if access == Access::Public => {
                     if let Some(tokens) = &self.tokens {
-                        bearer = tokens.token().await?;
+                        bearer = tokens.token().await.map_err(Error::Token)?;
                     }
                 }
                 None => {}
             },
             Access::Private => {
                 let tokens = self.tokens.as_ref().ok_or(Error::NotLoggedIn)?;
-                bearer = Some(tokens.token().await?.ok_or(Error::NotLoggedIn)?);
+                bearer = Some(
+                    tokens
+                        .token()
+                        .await
+                        .map_err(Error::Token)?
+                        .ok_or(Error::NotLoggedIn)?,
+                );
             }
         }
 
@@ -289,7 +295,7 @@ impl Client {
             .as_ref()
             .filter(|_| method == Method::GET && bearer.is_none());
         if let Some(body) = cache.filter(|_| read_cache).and_then(|c| c.get(plain.as_str())) {
-            tracing::info!("{} {} -> cached", method, http::redact_url(&url));
+            tracing::info!("{} {} -> cached", method, redact_url(&url));
             return Ok(Fetched {
                 body: body.into(),
                 cache_key: None,
@@ -301,7 +307,7 @@ impl Client {
         let mut retried_with = None;
         if reply.status == 401 {
             if let (Some(tokens), Some(rejected)) = (&self.tokens, &bearer) {
-                if let Some(fresh) = tokens.refresh(rejected).await? {
+                if let Some(fresh) = tokens.refresh(rejected).await.map_err(Error::Token)? {
                     reply = self.http.send(method, &url, Some(&fresh)).await?;
                     retried_with = Some(fresh);
                 }
@@ -322,29 +328,11 @@ impl Client {
             .chain(retried_with.as_ref())
             .collect();
         err.redact(&secrets);
-        err.hint = self.hint(&err, bearer.is_some());
+        err.sent = match (&bearer, &self.api_key) {
+            (Some(_), _) => Sent::Bearer,
+            (None, Some(_)) if access != Access::Private => Sent::ApiKey,
+            _ => Sent::Nothing,
+        };
         Err(Error::Api(err))
-    }
-
-    fn hint(&self, err: &ApiError, had_bearer: bool) -> Option<String> {
-        let anonymous = self.api_key.is_none() && !had_bearer;
-        if anonymous && (err.status == 429 || err.is_reason("dailyLimitExceededUnreg")) {
-            return Some(
-                "keyless calls share one small quota; set an API key with --api-key or GBOOKS_API_KEY".into(),
-            );
-        }
-        if err.is_reason("unknownLocation") {
-            return Some(
-                "Google cannot tell where you are; pass --country with a two-letter code, e.g. --country US"
-                    .into(),
-            );
-        }
-        if err.is_reason("API_KEY_INVALID") || err.is_reason("keyInvalid") {
-            return Some("check --api-key, GBOOKS_API_KEY or api_key in the config file".into());
-        }
-        if err.status == 401 && had_bearer {
-            return Some("run gbooks login".into());
-        }
-        None
     }
 }

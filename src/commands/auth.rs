@@ -1,16 +1,17 @@
 //! `gbooks login`, `gbooks logout`, `gbooks auth status` and `gbooks auth token`.
 
-use std::time::{Duration, UNIX_EPOCH};
-
-use serde_json::json;
+use std::path::Path;
+use std::time::Duration;
 
 use super::Context;
 use crate::auth::client_secret::{self, ClientSecret};
 use crate::auth::login::{self, LoginOptions};
 use crate::auth::{self, endpoints, now, StoreKind, TokenStore};
-use crate::books::Http;
+use crate::http::Http;
 use crate::cli::{AuthArgs, AuthCommand, LoginArgs};
-use crate::output::{self, Format, Output};
+use crate::messages;
+use crate::output::records::{AuthStatus, Login};
+use crate::output::Output;
 
 /// The token endpoint answers quickly or not at all.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,12 +30,12 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
     let cs = match &args.client_secret {
         Some(path) => {
             let (cs, copy) = ClientSecret::install(path, &s.config_dir)?;
-            output::status(&format!("Saved the OAuth client to {}.", copy.display()));
+            messages::status(&format!("Saved the OAuth client to {}.", copy.display()));
             cs
         }
         None => match ClientSecret::load(s.client_secret_file.as_deref(), &s.config_dir) {
             Err(e @ auth::Error::NoClientSecret { .. }) => {
-                output::tell(&client_secret::setup_steps(&s.config_dir));
+                messages::tell(&setup_steps(&s.config_dir));
                 return Err(e.into());
             }
             other => other?,
@@ -52,13 +53,13 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
     let http = Http::new(EXCHANGE_TIMEOUT)?;
     let creds = login::login(&cs, &http, &options).await?;
     if creds.refresh_token.is_none() {
-        output::warn(
+        messages::warn(
             "the server sent no refresh token; you will have to log in again when the access token expires",
         );
     }
     opened.store.save(&creds).await?;
     match (&opened.store, &opened.fallback) {
-        (TokenStore::File { path }, Some(why)) => output::warn(&format!(
+        (TokenStore::File { path }, Some(why)) => messages::warn(&format!(
             "no keyring is available ({why}); the login is stored in {}, readable only by you",
             path.display()
         )),
@@ -68,7 +69,7 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    output::status("Logged in.");
+    messages::status("Logged in.");
     Ok(())
 }
 
@@ -91,7 +92,7 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
             Err(why) => Err(why.clone()),
         };
         if let Err(why) = revoked {
-            output::warn(&format!(
+            messages::warn(&format!(
                 "could not revoke the token ({why}); deleting the stored login anyway"
             ));
         }
@@ -100,71 +101,32 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
     if s.token_store == StoreKind::Auto && opened.store.path().is_none() {
         deleted |= TokenStore::file(&s.config_dir).delete().await?;
     }
-    output::status(if deleted { "Logged out." } else { "Not logged in." });
+    messages::status(if deleted { "Logged out." } else { "Not logged in." });
     Ok(())
 }
 
 async fn status(ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
     let session = ctx.session()?;
     let (opened, creds) = session.stored().await?;
-    let path = opened.store.path().map(|p| p.display().to_string());
+    let mut status = AuthStatus {
+        logged_in: creds.is_some(),
+        store: opened.store.name(),
+        path: opened.store.path().map(|p| p.display().to_string()),
+        login: None,
+    };
     let Some(c) = creds else {
-        if matches!(out.format(), Format::Json | Format::Jsonl) {
-            let value = json!({ "logged_in": false, "store": opened.store.name(), "path": path });
-            out.record(&value, &[])?;
-        }
+        out.record(&status)?;
         return Err(auth::Error::NotLoggedIn.into());
     };
-    let expires = c.expires_at.map(|at| {
-        let when = UNIX_EPOCH + Duration::from_secs(at);
-        humantime::format_rfc3339_seconds(when).to_string()
-    });
-    let store_text = match &path {
-        Some(p) => format!("file ({p})"),
-        None => opened.store.name().to_string(),
-    };
-    let expiry_text = match (c.expires_at, &expires) {
-        (Some(at), Some(text)) => format!("{text} ({})", relative(at, now(), c.refresh_token.is_some())),
-        _ => "unknown".to_string(),
-    };
-    let fields = [
-        ("Logged in", "yes".to_string()),
-        ("Store", store_text),
-        ("Client ID", c.client_id.clone()),
-        ("Scopes", c.scopes.join(" ")),
-        ("Access token expires", expiry_text),
-        (
-            "Refresh token",
-            if c.refresh_token.is_some() { "yes" } else { "no" }.to_string(),
-        ),
-    ];
-    let value = json!({
-        "logged_in": true,
-        "store": opened.store.name(),
-        "path": path,
-        "client_id": c.client_id,
-        "scopes": c.scopes,
-        "expires_at": expires,
-        "expired": c.expires_at.is_some_and(|at| at <= now()),
-        "has_refresh_token": c.refresh_token.is_some(),
-    });
-    out.record(&value, &fields)?;
+    status.login = Some(Login::new(
+        c.client_id,
+        c.scopes,
+        c.expires_at,
+        c.refresh_token.is_some(),
+        now(),
+    ));
+    out.record(&status)?;
     Ok(())
-}
-
-fn relative(at: u64, now: u64, refreshable: bool) -> String {
-    let minutes = |secs: u64| match secs {
-        0..=59 => format!("{secs} s"),
-        60..=5399 => format!("{} min", (secs + 30) / 60),
-        _ => format!("{} h", (secs + 1800) / 3600),
-    };
-    if at > now {
-        format!("in {}", minutes(at - now))
-    } else if refreshable {
-        format!("{} ago; refreshed on next use", minutes(now - at))
-    } else {
-        format!("{} ago", minutes(now - at))
-    }
 }
 
 async fn token(ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
@@ -176,19 +138,19 @@ async fn token(ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expiry_reads_naturally() {
-        assert_eq!(relative(1_000 + 3_540, 1_000, true), "in 59 min");
-        assert_eq!(relative(1_000 + 30, 1_000, true), "in 30 s");
-        assert_eq!(relative(1_000 + 7_200, 1_000, true), "in 2 h");
-        assert_eq!(
-            relative(1_000, 1_000 + 180, true),
-            "3 min ago; refreshed on next use"
-        );
-        assert_eq!(relative(1_000, 1_000 + 180, false), "3 min ago");
-    }
+/// Step by step, what to do when there is no client file.
+pub fn setup_steps(config_dir: &Path) -> String {
+    format!(
+        "gbooks needs an OAuth client of your own to log in:\n\
+         \x20 1. Open https://console.cloud.google.com/ and pick or create a project.\n\
+         \x20 2. APIs & Services > Library: enable the \"Books API\".\n\
+         \x20 3. APIs & Services > OAuth consent screen: set it up (External; add yourself as a test user).\n\
+         \x20 4. APIs & Services > Credentials > Create credentials > OAuth client ID.\n\
+         \x20 5. Application type: Desktop app; create it.\n\
+         \x20 6. Download the JSON file it offers.\n\
+         \x20 7. Run: gbooks login --client-secret PATH/TO/THE/FILE.json\n\
+         The file is copied to {} so that later runs need no flag.",
+        config_dir.join(client_secret::FILE_NAME).display()
+    )
 }
+

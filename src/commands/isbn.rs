@@ -7,13 +7,12 @@ use std::io::{IsTerminal, Read};
 use anyhow::Context as _;
 use futures_util::stream::{self, StreamExt};
 
-use super::search::SUMMARY_FIELDS;
 use super::Context;
 use crate::books::{self, Client, SearchParams, Volume};
 use crate::cli::IsbnArgs;
 use crate::error::{PartialFailure, UsageError};
-use crate::isbn::{self, Isbn, Line, Lookup};
-use crate::output::Output;
+use crate::isbn::{self, Isbn, Line};
+use crate::output::{IsbnEntry, Output};
 use crate::progress::Progress;
 
 /// Editions that share an ISBN come back together; a few are enough to pick
@@ -23,13 +22,13 @@ const CANDIDATES: usize = 5;
 pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Result<()> {
     let lines = input_lines(args)?;
     let client = ctx.client()?;
-    let fields = out.is_summary().then(|| SUMMARY_FIELDS.to_string());
-    let mut list = out.isbn_list().context("writing output")?;
+    let fields = out.fields::<IsbnEntry>().map(str::to_string);
+    let mut list = out.list::<IsbnEntry>().context("writing output")?;
 
     // Each distinct ISBN is asked for once, however often it is listed.
     let mut wanted: Vec<(Isbn, Vec<usize>)> = Vec::new();
     let mut slot_of: HashMap<Isbn, usize> = HashMap::new();
-    let mut results: Vec<Option<Lookup>> = Vec::with_capacity(lines.len());
+    let mut results: Vec<Option<IsbnEntry>> = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         match &line.isbn {
             Ok(isbn) => {
@@ -80,12 +79,12 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
     // as every entry before it is ready.
     let mut next = 0;
     let mut failed = 0;
-    let mut emit = |results: &mut Vec<Option<Lookup>>, next: &mut usize| -> anyhow::Result<()> {
+    let mut emit = |results: &mut Vec<Option<IsbnEntry>>, next: &mut usize| -> anyhow::Result<()> {
         while let Some(done) = results.get_mut(*next).and_then(Option::take) {
-            if !done.is_ok() {
+            if done.volume.is_none() {
                 failed += 1;
             }
-            list.push(done).context("writing output")?;
+            list.push(&done).context("writing output")?;
             *next += 1;
         }
         Ok(())
@@ -132,19 +131,21 @@ async fn lookup(
 /// so a 4xx means a bad key, quota, location or address.
 fn stops_the_run(err: &books::Error) -> bool {
     match err {
-        books::Error::Api(api) => (400..500).contains(&api.status),
-        books::Error::Transport { .. } | books::Error::NotLoggedIn | books::Error::Auth(_) => true,
-        books::Error::Timeout { .. } | books::Error::InvalidResponse(_) => false,
+        books::Error::Api(api) => api.is_client_error(),
+        books::Error::Http(crate::http::Error::Transport { .. })
+        | books::Error::NotLoggedIn
+        | books::Error::Token(_) => true,
+        _ => false,
     }
 }
 
-fn entry(line: &Line, result: Result<Volume, String>) -> Lookup {
+fn entry(line: &Line, result: Result<Volume, String>) -> IsbnEntry {
     let isbn = line.isbn.as_ref().ok().map(|i| i.to_string());
     let (volume, error) = match result {
         Ok(v) => (Some(v), None),
         Err(e) => (None, Some(e)),
     };
-    Lookup {
+    IsbnEntry {
         input: line.input.clone(),
         isbn,
         volume,
@@ -167,7 +168,7 @@ fn input_lines(args: &IsbnArgs) -> anyhow::Result<Vec<Line>> {
     }
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        crate::output::status("Reading ISBNs from stdin, one a line; end with Ctrl-D.");
+        crate::messages::status("Reading ISBNs from stdin, one a line; end with Ctrl-D.");
     }
     let mut bytes = Vec::new();
     stdin

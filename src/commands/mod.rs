@@ -1,5 +1,6 @@
-//! One module per noun. Each turns resolved settings into requests and hands
-//! the results to `Output`; none of them prints on its own.
+//! One module per verb: resolved settings and arguments become a typed
+//! request, the result goes to `Output`. Data is never printed here, and
+//! no command looks at the output format.
 
 pub mod auth;
 pub mod cache;
@@ -17,7 +18,8 @@ use anyhow::Context as _;
 
 use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
-use crate::books::{self, Client, Http, VolumesPage};
+use crate::books::{self, Client, Volume, VolumesPage};
+use crate::http::{self, Http};
 use crate::config::Settings;
 use crate::output::Output;
 use crate::progress::Progress;
@@ -50,13 +52,13 @@ impl Context {
                     return None;
                 }
                 let Some(dir) = &c.dir else {
-                    crate::output::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
+                    crate::messages::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
                     return None;
                 };
                 match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
                     Ok(cache) => Some(Arc::new(cache)),
                     Err(e) => {
-                        crate::output::warn(&format!("{e}; going on without the cache"));
+                        crate::messages::warn(&format!("{e}; going on without the cache"));
                         None
                     }
                 }
@@ -65,7 +67,7 @@ impl Context {
     }
 
     /// One HTTP client for the run (building one loads the root certificates).
-    fn http(&self) -> Result<Http, books::Error> {
+    fn http(&self) -> Result<Http, http::Error> {
         if let Some(http) = self.http.get() {
             return Ok(http.clone());
         }
@@ -74,7 +76,7 @@ impl Context {
     }
 
     /// The login, opened only when a request needs a token.
-    pub fn session(&self) -> Result<Arc<Session>, books::Error> {
+    pub fn session(&self) -> Result<Arc<Session>, http::Error> {
         if let Some(session) = self.session.get() {
             return Ok(session.clone());
         }
@@ -91,7 +93,7 @@ impl Context {
     /// The Books client: the API key for public data, the login's bearer
     /// token for private data (and for public data when there is no key),
     /// and the cache of public answers.
-    pub fn client(&self) -> Result<Client, books::Error> {
+    pub fn client(&self) -> Result<Client, http::Error> {
         let s = &self.settings;
         let client = Client::new(
             self.http()?,
@@ -124,10 +126,10 @@ where
         Some(n) => Progress::new(Some(n as u64), "volumes"),
         None => Progress::new(None, "volumes"),
     };
-    let mut list = out.volume_list().context("writing output")?;
+    let mut list = out.list::<Volume>().context("writing output")?;
     paging::each_page(paging, fetch, |page| {
         progress.inc(page.len() as u64);
-        list.push(page).map_err(Into::into)
+        list.push_all(page).map_err(Into::into)
     })
     .await?;
     list.finish()?;

@@ -1,7 +1,7 @@
 use super::Context;
 use crate::books::query;
 use crate::error::UsageError;
-use crate::output;
+use crate::messages;
 
 /// Opens the volume's Google Books page. The URL is built from the id, so
 /// this costs no API quota.
@@ -11,9 +11,9 @@ pub fn run(ctx: &Context, volume_id: &str) -> anyhow::Result<()> {
         return Err(UsageError::new("empty volume id").into());
     }
     let url = format!("https://books.google.com/books?id={}", query::encode(id));
-    output::status(&format!("Opening {url}"));
+    messages::status(&format!("Opening {url}"));
     if let Err(e) = crate::browser::open(&url, ctx.settings.browser.as_deref()) {
-        output::warn(&format!("could not start a browser ({e}); open the URL yourself"));
+        messages::warn(&format!("could not start a browser ({e}); open the URL yourself"));
     }
     Ok(())
 }

@@ -1,16 +1,12 @@
 use super::Context;
 use crate::books::paging::Paging;
 use crate::books::query::{Field, Terms};
-use crate::books::SearchParams;
+use crate::books::{SearchParams, Volume};
 use crate::cli::{wire, SearchArgs};
 use crate::error::UsageError;
 use crate::output::Output;
 
-/// The fields a table or CSV row shows: asking only for them keeps answers small.
-pub const SUMMARY_FIELDS: &str =
-    "totalItems,items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))";
-
-pub fn params(args: &SearchArgs, summary: bool) -> Result<SearchParams, UsageError> {
+pub fn params(args: &SearchArgs, selector: Option<&str>) -> Result<SearchParams, UsageError> {
     let fields = [
         (Field::Title, &args.title),
         (Field::Author, &args.author),
@@ -45,12 +41,12 @@ pub fn params(args: &SearchArgs, summary: bool) -> Result<SearchParams, UsageErr
         lang: args.lang.clone(),
         download: args.download.map(wire),
         projection: args.projection.map(wire),
-        fields: summary.then(|| SUMMARY_FIELDS.to_string()),
+        fields: selector.map(str::to_string),
     })
 }
 
 pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::Result<()> {
-    let params = params(args, out.is_summary())?;
+    let params = params(args, out.fields::<Volume>())?;
     let client = ctx.client()?;
     let paging = Paging {
         limit: Some(usize::try_from(args.limit).unwrap_or(usize::MAX)),

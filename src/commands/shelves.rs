@@ -2,13 +2,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::search::SUMMARY_FIELDS;
 use super::Context;
 use crate::books::paging::Paging;
-use crate::books::{Client, Shelf};
+use crate::books::{Client, Shelf, Volume};
 use crate::cli::{ShelvesArgs, ShelvesCommand};
 use crate::error::UsageError;
-use crate::output::{self, Output};
+use crate::messages;
+use crate::output::Output;
 
 pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow::Result<()> {
     let client = ctx.client()?;
@@ -30,7 +30,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                 offset: usize::try_from(*offset).unwrap_or(usize::MAX),
                 jobs: ctx.jobs(),
             };
-            let fields = out.is_summary().then_some(SUMMARY_FIELDS);
+            let fields = out.fields::<Volume>();
             super::print_pages(out, paging, |start, max| {
                 client.shelf_volumes(user, shelf.id, start, max, fields)
             })
@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
             client
                 .change_shelf(shelf.id, "addVolume", &[("volumeId", id)])
                 .await?;
-            output::status(&format!("Added {id} to {}.", shelf_name(&shelf)));
+            messages::status(&format!("Added {id} to {}.", shelf_name(&shelf)));
             Ok(())
         }
         Some(ShelvesCommand::Remove { shelf, volume_id }) => {
@@ -49,7 +49,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
             client
                 .change_shelf(shelf.id, "removeVolume", &[("volumeId", id)])
                 .await?;
-            output::status(&format!("Removed {id} from {}.", shelf_name(&shelf)));
+            messages::status(&format!("Removed {id} from {}.", shelf_name(&shelf)));
             Ok(())
         }
         Some(ShelvesCommand::Move {
@@ -66,7 +66,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                     &[("volumeId", id), ("volumePosition", &position)],
                 )
                 .await?;
-            output::status(&format!(
+            messages::status(&format!(
                 "Moved {id} to position {position} on {}.",
                 shelf_name(&shelf)
             ));
@@ -78,11 +78,11 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
             }
             let shelf = resolve(&client, None, shelf).await?;
             if !*yes && !confirm(&format!("Remove every volume from {}?", shelf_name(&shelf))).await? {
-                output::status("Nothing cleared.");
+                messages::status("Nothing cleared.");
                 return Ok(());
             }
             client.change_shelf(shelf.id, "clearVolumes", &[]).await?;
-            output::status(&format!("Cleared {}.", shelf_name(&shelf)));
+            messages::status(&format!("Cleared {}.", shelf_name(&shelf)));
             Ok(())
         }
     }

@@ -11,6 +11,6 @@ pub async fn run(ctx: &Context, args: &ShowArgs, out: &mut Output) -> anyhow::Re
     let client = ctx.client()?;
     let projection = args.projection.map(wire);
     let volume = client.volume(id, projection.as_deref()).await?;
-    out.volume_detail(&volume)?;
+    out.volume(&volume)?;
     Ok(())
 }

@@ -1,12 +1,45 @@
-//! An exclusive lock between gbooks processes, held on a file in the config
-//! dir. The OS releases it when the process dies, so a crash never wedges it.
+//! Files only the user may read: the private config dir, atomic 0600
+//! writes, and the lock that keeps gbooks processes from writing at once.
 
 use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::Error;
 
+/// Creates the config dir if needed and makes it private (0700).
+pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(format!("cannot protect {}", dir.display()), e))?;
+    }
+    Ok(())
+}
+
+/// Writes `to` atomically with mode 0600: a private temp file, then a rename,
+/// so that a reader sees the old file or the new one and never half of one.
+pub fn write_private(dir: &Path, to: &Path, bytes: &[u8]) -> Result<(), Error> {
+    create_private_dir(dir)?;
+    let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let fail = |e| Error::io(format!("cannot write {}", to.display()), e);
+    // tempfile creates it 0600 and removes it if anything below fails.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(to).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// An exclusive lock between gbooks processes, held on a file in the config
+/// dir. The OS releases it when the process dies, so a crash never wedges it.
 pub struct FileLock {
     file: File,
 }
@@ -15,7 +48,7 @@ impl FileLock {
     /// Waits (without blocking the runtime) until the lock on `path` is ours.
     pub async fn acquire(path: &Path, patience: Duration) -> Result<FileLock, Error> {
         if let Some(dir) = path.parent() {
-            super::store::create_private_dir(dir)?;
+            create_private_dir(dir)?;
         }
         let file = open(path)?;
         let deadline = Instant::now() + patience;

@@ -1,5 +1,6 @@
-//! One HTTP client for the run, with the retry policy and the shared pause
-//! that a 429 puts on every request in flight.
+//! The transport that the Books client and the login share: one HTTP
+//! client for the run, the retry policy, the shared pause that a 429 puts on
+//! every request in flight, and URL redaction for logs.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -7,8 +8,19 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{header, Method, StatusCode};
 use url::Url;
 
-use super::Error;
 use crate::secret::Secret;
+
+/// A request that got no HTTP answer. Never holds a URL: reqwest's messages
+/// include the query, and with it the key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot reach {host}: {detail}")]
+    Transport { host: String, detail: String },
+    /// `secs` is the limit of each attempt.
+    #[error("no answer from {host} within {secs}s")]
+    Timeout { host: String, secs: f64 },
+}
 
 pub const USER_AGENT: &str = concat!("gbooks/", env!("CARGO_PKG_VERSION"), " (gzip)");
 
@@ -280,13 +292,24 @@ pub(crate) fn describe(err: &dyn std::error::Error) -> String {
 }
 
 /// rustls refused the server's certificate (unknown CA, wrong name, expired).
+/// The rustls error sits inside an `io::Error`, whose `source` skips it.
 fn is_certificate_error(err: &reqwest::Error) -> bool {
-    let mut source: Option<&dyn std::error::Error> = Some(err);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
-        if e.to_string().contains("invalid peer certificate") {
-            return true;
+        let inner = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|i| i as &(dyn std::error::Error + 'static)),
+            None => Some(e),
+        };
+        if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::InvalidCertRevocationList(_)
+            );
         }
-        source = e.source();
+        source = match inner {
+            Some(i) if !std::ptr::addr_eq(i, e) => Some(i),
+            _ => e.source(),
+        };
     }
     false
 }

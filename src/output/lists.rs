@@ -1,0 +1,157 @@
+//! One streaming list for every kind of item: JSON Lines and CSV go out as
+//! items arrive, a table and a JSON array wait for the end.
+
+use std::io::{self, Write as _};
+
+use serde::Serialize;
+
+use super::{Format, Output};
+use crate::books::{Shelf, Volume};
+use crate::sanitize;
+
+/// An item of a list, and each of its views.
+pub trait Listed: Serialize {
+    const HEADERS: &'static [&'static str];
+    /// The columns that give up width on a narrow terminal.
+    const SHRINK: &'static [usize];
+    const CSV: &'static [&'static str];
+    /// Said (on stderr) instead of an empty table.
+    const EMPTY: &'static str;
+    /// The API fields that the table and CSV rows read, for a `fields`
+    /// selector: declared here so the two cannot drift apart.
+    const FIELDS: Option<&'static str> = None;
+
+    /// Table cells, before terminal sanitising.
+    fn table_row(&self) -> Vec<String>;
+    fn csv_row(&self) -> Vec<String>;
+}
+
+/// What table and CSV rows of volumes read.
+const VOLUME_FIELDS: &str =
+    "totalItems,items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))";
+
+impl Listed for Volume {
+    const HEADERS: &'static [&'static str] = &["ID", "TITLE", "AUTHORS", "YEAR"];
+    const SHRINK: &'static [usize] = &[1, 2];
+    const CSV: &'static [&'static str] = &[
+        "id",
+        "title",
+        "authors",
+        "publisher",
+        "published_date",
+        "isbn_13",
+        "isbn_10",
+        "page_count",
+        "language",
+    ];
+    const EMPTY: &'static str = "No books found.";
+    const FIELDS: Option<&'static str> = Some(VOLUME_FIELDS);
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.title().to_string(),
+            self.authors(),
+            self.year().to_string(),
+        ]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        let i = &self.info;
+        vec![
+            self.id.clone(),
+            self.title().to_string(),
+            self.authors(),
+            i.publisher.clone().unwrap_or_default(),
+            i.published_date.clone().unwrap_or_default(),
+            self.isbn("ISBN_13").unwrap_or_default().to_string(),
+            self.isbn("ISBN_10").unwrap_or_default().to_string(),
+            i.page_count.map(|p| p.to_string()).unwrap_or_default(),
+            i.language.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+impl Listed for Shelf {
+    const HEADERS: &'static [&'static str] = &["ID", "TITLE", "ACCESS", "VOLUMES", "UPDATED"];
+    const SHRINK: &'static [usize] = &[1];
+    const CSV: &'static [&'static str] = &["id", "title", "access", "volumes", "updated"];
+    const EMPTY: &'static str = "No shelves found.";
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.title.clone(),
+            self.access.clone().unwrap_or_default(),
+            self.volume_count.map(|n| n.to_string()).unwrap_or_default(),
+            self.updated
+                .as_deref()
+                .map(|u| u.chars().take(10).collect())
+                .unwrap_or_default(),
+        ]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        self.table_row()
+    }
+}
+
+/// Items rendered as they arrive.
+pub struct List<'a, T: Listed> {
+    out: &'a mut Output,
+    rows: Vec<Vec<String>>,
+    json: Vec<serde_json::Value>,
+    count: usize,
+    item: std::marker::PhantomData<fn(&T)>,
+}
+
+impl<'a, T: Listed> List<'a, T> {
+    pub(super) fn new(out: &'a mut Output) -> io::Result<List<'a, T>> {
+        if out.format == Format::Csv {
+            out.csv_row(T::CSV)?;
+        }
+        Ok(List {
+            out,
+            rows: Vec::new(),
+            json: Vec::new(),
+            count: 0,
+            item: std::marker::PhantomData,
+        })
+    }
+
+    pub fn push(&mut self, item: &T) -> io::Result<()> {
+        self.count += 1;
+        match self.out.format {
+            Format::Json => self.json.push(serde_json::to_value(item)?),
+            Format::Jsonl => {
+                self.out.jsonl(item)?;
+                self.out.out.flush()?;
+            }
+            Format::Csv => {
+                let row = self.out.clean_all(item.csv_row());
+                self.out.csv_row(&row)?;
+                self.out.out.flush()?;
+            }
+            Format::Table => self
+                .rows
+                .push(item.table_row().iter().map(|c| sanitize::terminal_line(c)).collect()),
+        }
+        Ok(())
+    }
+
+    pub fn push_all(&mut self, items: &[T]) -> io::Result<()> {
+        items.iter().try_for_each(|item| self.push(item))
+    }
+
+    /// Writes what was held back; returns how many items there were.
+    pub fn finish(self) -> io::Result<usize> {
+        match self.out.format {
+            Format::Json => self.out.json(&self.json)?,
+            Format::Table if self.rows.is_empty() => crate::messages::status(T::EMPTY),
+            Format::Table => self.out.table(T::HEADERS, &self.rows, T::SHRINK)?,
+            Format::Jsonl | Format::Csv => {}
+        }
+        self.out.out.flush()?;
+        Ok(self.count)
+    }
+}

@@ -1,0 +1,308 @@
+//! The JSON shapes gbooks promises, as `Serialize` structs, each with the
+//! view a person gets of the same record: built once, shown either way.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::lists::Listed;
+use crate::books::Volume;
+use crate::cache::human_bytes;
+
+/// How a record looks to a person.
+pub enum Human {
+    /// "Label: value" lines on stdout.
+    Lines(Vec<(&'static str, String)>),
+    /// One line of plain text, such as a path for `$(gbooks cache path)`.
+    Line(String),
+    /// A note on stderr: there is no data to speak of.
+    Note(String),
+    Nothing,
+}
+
+/// How a record looks in CSV.
+pub enum Csv {
+    /// Its keys as the header, its values as the row.
+    Row,
+    /// The same as in a table.
+    AsTable,
+    Nothing,
+}
+
+pub trait Record: Serialize {
+    fn human(&self) -> Human;
+    fn csv(&self) -> Csv {
+        Csv::Row
+    }
+}
+
+/// The result for one ISBN input line: `volume` or `error`, never both.
+#[derive(Debug, Clone, Serialize)]
+pub struct IsbnEntry {
+    pub input: String,
+    pub isbn: Option<String>,
+    pub volume: Option<Volume>,
+    pub error: Option<String>,
+}
+
+impl Listed for IsbnEntry {
+    const HEADERS: &'static [&'static str] = &["INPUT", "TITLE", "AUTHORS", "YEAR"];
+    const SHRINK: &'static [usize] = &[1, 2];
+    const CSV: &'static [&'static str] = &[
+        "input",
+        "isbn",
+        "id",
+        "title",
+        "authors",
+        "publisher",
+        "published_date",
+        "page_count",
+        "error",
+    ];
+    const EMPTY: &'static str = "No ISBNs given.";
+    const FIELDS: Option<&'static str> = <Volume as Listed>::FIELDS;
+
+    fn table_row(&self) -> Vec<String> {
+        match &self.volume {
+            Some(v) => vec![
+                self.input.clone(),
+                v.title().to_string(),
+                v.authors(),
+                v.year().to_string(),
+            ],
+            None => vec![
+                self.input.clone(),
+                format!("error: {}", self.error.as_deref().unwrap_or("not found")),
+                String::new(),
+                String::new(),
+            ],
+        }
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        let v = self.volume.as_ref();
+        let info = v.map(|v| &v.info);
+        vec![
+            self.input.clone(),
+            self.isbn.clone().unwrap_or_default(),
+            v.map(|v| v.id.clone()).unwrap_or_default(),
+            v.map(|v| v.title().to_string()).unwrap_or_default(),
+            v.map(Volume::authors).unwrap_or_default(),
+            info.and_then(|i| i.publisher.clone()).unwrap_or_default(),
+            info.and_then(|i| i.published_date.clone()).unwrap_or_default(),
+            info.and_then(|i| i.page_count)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            self.error.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// `gbooks auth status`.
+#[derive(Debug, Serialize)]
+pub struct AuthStatus {
+    pub logged_in: bool,
+    /// "keyring" or "file".
+    pub store: &'static str,
+    pub path: Option<String>,
+    #[serde(flatten)]
+    pub login: Option<Login>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Login {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub has_refresh_token: bool,
+    #[serde(skip)]
+    pub expires_at_secs: Option<u64>,
+    #[serde(skip)]
+    pub now_secs: u64,
+}
+
+impl Login {
+    pub fn new(
+        client_id: String,
+        scopes: Vec<String>,
+        expires_at_secs: Option<u64>,
+        has_refresh_token: bool,
+        now_secs: u64,
+    ) -> Login {
+        let expires_at = expires_at_secs.map(|at| {
+            let when = UNIX_EPOCH + Duration::from_secs(at);
+            humantime::format_rfc3339_seconds(when).to_string()
+        });
+        Login {
+            client_id,
+            scopes,
+            expires_at,
+            expired: expires_at_secs.is_some_and(|at| at <= now_secs),
+            has_refresh_token,
+            expires_at_secs,
+            now_secs,
+        }
+    }
+}
+
+impl Record for AuthStatus {
+    fn human(&self) -> Human {
+        let Some(login) = &self.login else {
+            return Human::Nothing;
+        };
+        let store = match &self.path {
+            Some(p) => format!("file ({p})"),
+            None => self.store.to_string(),
+        };
+        let expiry = match (login.expires_at_secs, &login.expires_at) {
+            (Some(at), Some(text)) => format!(
+                "{text} ({})",
+                relative(at, login.now_secs, login.has_refresh_token)
+            ),
+            _ => "unknown".to_string(),
+        };
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+        Human::Lines(vec![
+            ("Logged in", "yes".to_string()),
+            ("Store", store),
+            ("Client ID", login.client_id.clone()),
+            ("Scopes", login.scopes.join(" ")),
+            ("Access token expires", expiry),
+            ("Refresh token", yes_no(login.has_refresh_token)),
+        ])
+    }
+
+    fn csv(&self) -> Csv {
+        if self.login.is_some() {
+            Csv::Row
+        } else {
+            Csv::Nothing
+        }
+    }
+}
+
+fn relative(at: u64, now: u64, refreshable: bool) -> String {
+    let minutes = |secs: u64| match secs {
+        0..=59 => format!("{secs} s"),
+        60..=5399 => format!("{} min", (secs + 30) / 60),
+        _ => format!("{} h", (secs + 1800) / 3600),
+    };
+    if at > now {
+        format!("in {}", minutes(at - now))
+    } else if refreshable {
+        format!("{} ago; refreshed on next use", minutes(now - at))
+    } else {
+        format!("{} ago", minutes(now - at))
+    }
+}
+
+/// `gbooks cache path`.
+#[derive(Debug, Serialize)]
+pub struct CachePath {
+    pub path: PathBuf,
+}
+
+impl Record for CachePath {
+    fn human(&self) -> Human {
+        Human::Line(self.path.display().to_string())
+    }
+
+    fn csv(&self) -> Csv {
+        Csv::AsTable
+    }
+}
+
+/// `gbooks cache stats`.
+#[derive(Debug, Serialize)]
+pub struct CacheStats {
+    pub path: PathBuf,
+    pub entries: u64,
+    pub expired: u64,
+    pub size_bytes: u64,
+    pub file_bytes: u64,
+    pub max_bytes: u64,
+    /// RFC 3339.
+    pub oldest: Option<String>,
+    pub ttl_seconds: u64,
+    #[serde(skip)]
+    pub oldest_time: Option<SystemTime>,
+    #[serde(skip)]
+    pub ttl: Duration,
+}
+
+impl Record for CacheStats {
+    fn human(&self) -> Human {
+        let age = |t: SystemTime| {
+            let secs = SystemTime::now().duration_since(t).unwrap_or_default().as_secs();
+            // Minutes are precise enough for people.
+            let rounded = if secs < 60 { secs } else { secs / 60 * 60 };
+            humantime::format_duration(Duration::from_secs(rounded)).to_string()
+        };
+        Human::Lines(vec![
+            ("Path", self.path.display().to_string()),
+            ("Entries", format!("{} ({} expired)", self.entries, self.expired)),
+            (
+                "Size",
+                format!(
+                    "{} of {} (file {})",
+                    human_bytes(self.size_bytes),
+                    human_bytes(self.max_bytes),
+                    human_bytes(self.file_bytes)
+                ),
+            ),
+            (
+                "Oldest",
+                match (self.oldest_time, &self.oldest) {
+                    (Some(t), Some(text)) => format!("{text} ({} ago)", age(t)),
+                    _ => "-".to_string(),
+                },
+            ),
+            (
+                "TTL",
+                humantime::format_duration(self.ttl).to_string(),
+            ),
+        ])
+    }
+}
+
+/// `gbooks cache clear`.
+#[derive(Debug, Serialize)]
+pub struct CacheCleared {
+    pub removed_entries: u64,
+    pub removed_bytes: u64,
+}
+
+impl Record for CacheCleared {
+    fn human(&self) -> Human {
+        Human::Note(format!(
+            "Removed {} cached {} ({}).",
+            self.removed_entries,
+            if self.removed_entries == 1 {
+                "answer"
+            } else {
+                "answers"
+            },
+            human_bytes(self.removed_bytes)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_reads_naturally() {
+        assert_eq!(relative(1_000 + 3_540, 1_000, true), "in 59 min");
+        assert_eq!(relative(1_000 + 30, 1_000, true), "in 30 s");
+        assert_eq!(relative(1_000 + 7_200, 1_000, true), "in 2 h");
+        assert_eq!(
+            relative(1_000, 1_000 + 180, true),
+            "3 min ago; refreshed on next use"
+        );
+        assert_eq!(relative(1_000, 1_000 + 180, false), "3 min ago");
+    }
+}
