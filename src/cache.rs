@@ -595,13 +595,15 @@ mod tests {
     impl crate::books::TokenSource for LoggedIn {
         fn token(
             &self,
-        ) -> crate::books::BoxFuture<'_, Result<Option<crate::secret::Secret>, crate::books::TokenError>> {
+        ) -> crate::books::BoxFuture<'_, Result<Option<crate::secret::Secret>, crate::books::TokenError>>
+        {
             Box::pin(async { Ok(Some(crate::secret::Secret::new("token"))) })
         }
         fn refresh<'a>(
             &'a self,
             _: &'a crate::secret::Secret,
-        ) -> crate::books::BoxFuture<'a, Result<Option<crate::secret::Secret>, crate::books::TokenError>> {
+        ) -> crate::books::BoxFuture<'a, Result<Option<crate::secret::Secret>, crate::books::TokenError>>
+        {
             Box::pin(async { Ok(None) })
         }
     }

@@ -346,14 +346,6 @@ pub enum Projection {
     Lite,
 }
 
-/// The wire value of a clap enum: its kebab-case name, which is what the API takes.
-pub fn wire<T: ValueEnum>(value: T) -> String {
-    value
-        .to_possible_value()
-        .map(|p| p.get_name().to_string())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -370,5 +362,4 @@ mod tests {
             assert!(parse_ttl(bad).is_err(), "{bad:?} should be refused");
         }
     }
-
 }

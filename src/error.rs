@@ -164,9 +164,9 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<Hint> {
             auth::Error::NoClientSecretForRefresh { .. } => {
                 Some(Hint::Then("run gbooks login --client-secret FILE"))
             }
-            auth::Error::Timeout(_) => Some(Hint::Then(
-                "run gbooks login again (--timeout SECS waits longer)",
-            )),
+            auth::Error::Timeout(_) => {
+                Some(Hint::Then("run gbooks login again (--timeout SECS waits longer)"))
+            }
             auth::Error::Keyring(_) => Some(Hint::Then("use --token-store file")),
             _ => None,
         };
@@ -186,7 +186,9 @@ fn api_hint(api: &ApiError) -> Option<Hint> {
         ));
     }
     if api.is_key_rejected() || api.is_reason("keyInvalid") || api.is_reason("API_KEY_INVALID") {
-        return Some(Hint::Note("check --api-key, GBOOKS_API_KEY or api_key in the config file"));
+        return Some(Hint::Note(
+            "check --api-key, GBOOKS_API_KEY or api_key in the config file",
+        ));
     }
     if api.is_unauthorized() && api.sent == Sent::Bearer {
         return Some(Hint::Note("run gbooks login"));

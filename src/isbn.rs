@@ -1,7 +1,6 @@
 //! ISBNs as people write them: with hyphens, spaces, an `ISBN` label or a
 //! lower-case `x`, checked before anything is sent.
 
-
 use crate::books::Volume;
 
 /// A valid ISBN-10 or ISBN-13: digits only, with an upper-case `X` check digit.

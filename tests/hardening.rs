@@ -830,7 +830,10 @@ async fn an_unreadable_cached_answer_goes_to_the_network() {
         // Garble the stored answer the way an older gbooks or a bad disk would.
         let db = rusqlite::Connection::open(sb.cache_dir().join("cache.db")).unwrap();
         let garbled = db
-            .execute("UPDATE responses SET body = ?1", [b"{\"kind\": \"books#volume\"}".to_vec()])
+            .execute(
+                "UPDATE responses SET body = ?1",
+                [b"{\"kind\": \"books#volume\"}".to_vec()],
+            )
             .unwrap();
         assert_eq!(garbled, 1, "the first run stored its answer");
     }

@@ -9,6 +9,7 @@ mod daily;
 mod errors;
 mod hardening;
 mod isbn;
+mod layers;
 mod oauth_fake;
 mod paging;
 mod search;

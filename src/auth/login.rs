@@ -16,15 +16,18 @@ use super::{constant_time_eq, endpoints, ClientSecret, Credentials, Error, BOOKS
 use crate::http::Http;
 use crate::messages;
 
-#[derive(Debug, Clone)]
+/// How to run one login.
 pub struct LoginOptions {
     pub no_browser: bool,
     /// 0 for an ephemeral port.
     pub port: u16,
     pub timeout: Duration,
-    /// `$BROWSER`, if set.
-    pub browser: Option<String>,
+    /// Starts the user's browser at a URL; the error says why it could not.
+    pub open_browser: OpenBrowser,
 }
+
+/// Starts a browser at a URL, or says why it could not.
+pub type OpenBrowser = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 /// An answer to the login: from the listener (with its connection, which
 /// gets the result page) or pasted on stdin.
@@ -72,7 +75,7 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
         paste = Some(tokio::spawn(read_pasted(tx, redirect.clone())));
     } else {
         drop(tx);
-        match crate::browser::open(auth_url.as_str(), opts.browser.as_deref()) {
+        match (opts.open_browser)(auth_url.as_str()) {
             Ok(()) => messages::status(&format!(
                 "Waiting for the browser (up to {} s)...",
                 opts.timeout.as_secs_f64()

@@ -115,10 +115,12 @@ impl Session {
             loaded.creds = Some(current);
             return Ok(Some(token));
         }
-        let cs = ClientSecret::load(self.client_secret_file.as_deref(), &self.config_dir).map_err(|e| match e {
-            Error::NoClientSecret { dir } => Error::NoClientSecretForRefresh { dir },
-            other => other,
-        })?;
+        let cs = ClientSecret::load(self.client_secret_file.as_deref(), &self.config_dir).map_err(
+            |e| match e {
+                Error::NoClientSecret { dir } => Error::NoClientSecretForRefresh { dir },
+                other => other,
+            },
+        )?;
         if cs.client_id != current.client_id {
             return Err(Error::OtherClient);
         }

@@ -16,9 +16,10 @@ use url::Url;
 
 pub use error::{ApiError, Error, Sent, TokenError};
 pub use models::{Shelf, ShelvesPage, Volume, VolumesPage};
+pub use query::{Download, Filter, Order, PrintType, Projection};
 
-pub use crate::http::Http;
 use crate::http::redact_url;
+pub use crate::http::Http;
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE: &str = "https://www.googleapis.com/books/v1";
@@ -31,10 +32,7 @@ pub trait TokenSource: Send + Sync {
     /// `None` when nobody is logged in.
     fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, TokenError>>;
     /// Called after the API refused `rejected`: a fresh token, or `None`.
-    fn refresh<'a>(
-        &'a self,
-        rejected: &'a Secret,
-    ) -> BoxFuture<'a, Result<Option<Secret>, TokenError>>;
+    fn refresh<'a>(&'a self, rejected: &'a Secret) -> BoxFuture<'a, Result<Option<Secret>, TokenError>>;
 }
 
 /// Keeps public answers so that re-runs cost no quota (the cache module).
@@ -77,12 +75,12 @@ pub struct Client {
 #[derive(Debug, Default, Clone)]
 pub struct SearchParams {
     pub q: String,
-    pub filter: Option<String>,
-    pub print_type: Option<String>,
-    pub order_by: Option<String>,
+    pub filter: Option<Filter>,
+    pub print_type: Option<PrintType>,
+    pub order_by: Option<Order>,
     pub lang: Option<String>,
-    pub download: Option<String>,
-    pub projection: Option<String>,
+    pub download: Option<Download>,
+    pub projection: Option<Projection>,
     /// A `fields` selector, for output that shows only some fields.
     pub fields: Option<String>,
 }
@@ -119,12 +117,12 @@ impl Client {
         let max = max.to_string();
         let mut params: Vec<(&str, &str)> = vec![("q", &p.q), ("startIndex", &start), ("maxResults", &max)];
         let optional = [
-            ("filter", p.filter.as_deref()),
-            ("printType", p.print_type.as_deref()),
-            ("orderBy", p.order_by.as_deref()),
+            ("filter", p.filter.map(Filter::as_str)),
+            ("printType", p.print_type.map(PrintType::as_str)),
+            ("orderBy", p.order_by.map(Order::as_str)),
             ("langRestrict", p.lang.as_deref()),
-            ("download", p.download.as_deref()),
-            ("projection", p.projection.as_deref()),
+            ("download", p.download.map(Download::as_str)),
+            ("projection", p.projection.map(Projection::as_str)),
             ("fields", p.fields.as_deref()),
         ];
         params.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
@@ -135,10 +133,10 @@ impl Client {
     }
 
     /// One volume by id.
-    pub async fn volume(&self, id: &str, projection: Option<&str>) -> Result<Volume, Error> {
+    pub async fn volume(&self, id: &str, projection: Option<Projection>) -> Result<Volume, Error> {
         let mut params = Vec::new();
         if let Some(p) = projection {
-            params.push(("projection", p));
+            params.push(("projection", p.as_str()));
         }
         if let Some(country) = &self.country {
             params.push(("country", country.as_str()));

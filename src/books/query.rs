@@ -23,6 +23,92 @@ pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
         .join("&")
 }
 
+/// Restricts a search by viewability or ebook availability (`filter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    Partial,
+    Full,
+    FreeEbooks,
+    PaidEbooks,
+    Ebooks,
+}
+
+/// Books, magazines or both (`printType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintType {
+    All,
+    Books,
+    Magazines,
+}
+
+/// The order of search results (`orderBy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Relevance,
+    Newest,
+}
+
+/// Only volumes with this download format (`download`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Download {
+    Epub,
+}
+
+/// How much of each volume the API returns (`projection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    Full,
+    Lite,
+}
+
+impl Filter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Filter::Partial => "partial",
+            Filter::Full => "full",
+            Filter::FreeEbooks => "free-ebooks",
+            Filter::PaidEbooks => "paid-ebooks",
+            Filter::Ebooks => "ebooks",
+        }
+    }
+}
+
+impl PrintType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrintType::All => "all",
+            PrintType::Books => "books",
+            PrintType::Magazines => "magazines",
+        }
+    }
+}
+
+impl Order {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Order::Relevance => "relevance",
+            Order::Newest => "newest",
+        }
+    }
+}
+
+impl Download {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Download::Epub => "epub",
+        }
+    }
+}
+
+impl Projection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Projection::Full => "full",
+            Projection::Lite => "lite",
+        }
+    }
+}
+
 /// The search terms a user gave: free words and field-restricted values.
 #[derive(Debug, Default, Clone)]
 pub struct Terms {

@@ -7,8 +7,8 @@ use super::Context;
 use crate::auth::client_secret::{self, ClientSecret};
 use crate::auth::login::{self, LoginOptions};
 use crate::auth::{self, endpoints, now, StoreKind, TokenStore};
-use crate::http::Http;
 use crate::cli::{AuthArgs, AuthCommand, LoginArgs};
+use crate::http::Http;
 use crate::messages;
 use crate::output::records::{AuthStatus, Login};
 use crate::output::Output;
@@ -48,7 +48,10 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
         no_browser: args.no_browser,
         port: args.port.unwrap_or(0),
         timeout: s.login_timeout,
-        browser: s.browser.clone(),
+        open_browser: {
+            let browser = s.browser.clone();
+            Box::new(move |url| crate::browser::open(url, browser.as_deref()))
+        },
     };
     let http = Http::new(EXCHANGE_TIMEOUT)?;
     let creds = login::login(&cs, &http, &options).await?;
@@ -153,4 +156,3 @@ pub fn setup_steps(config_dir: &Path) -> String {
         config_dir.join(client_secret::FILE_NAME).display()
     )
 }
-

@@ -19,8 +19,8 @@ use anyhow::Context as _;
 use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
 use crate::books::{self, Client, Volume, VolumesPage};
-use crate::http::{self, Http};
 use crate::config::Settings;
+use crate::http::{self, Http};
 use crate::output::Output;
 use crate::progress::Progress;
 

@@ -1,5 +1,5 @@
 use super::Context;
-use crate::cli::{wire, ShowArgs};
+use crate::cli::ShowArgs;
 use crate::error::UsageError;
 use crate::output::Output;
 
@@ -9,8 +9,7 @@ pub async fn run(ctx: &Context, args: &ShowArgs, out: &mut Output) -> anyhow::Re
         return Err(UsageError::new("empty volume id").into());
     }
     let client = ctx.client()?;
-    let projection = args.projection.map(wire);
-    let volume = client.volume(id, projection.as_deref()).await?;
+    let volume = client.volume(id, args.projection.map(Into::into)).await?;
     out.volume(&volume)?;
     Ok(())
 }

@@ -132,9 +132,12 @@ impl<'a, T: Listed> List<'a, T> {
                 self.out.csv_row(&row)?;
                 self.out.out.flush()?;
             }
-            Format::Table => self
-                .rows
-                .push(item.table_row().iter().map(|c| sanitize::terminal_line(c)).collect()),
+            Format::Table => self.rows.push(
+                item.table_row()
+                    .iter()
+                    .map(|c| sanitize::terminal_line(c))
+                    .collect(),
+            ),
         }
         Ok(())
     }

@@ -204,3 +204,223 @@ impl Output {
         self.out.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// An in-memory stdout that the test can read after the renderer wrote.
+    #[derive(Clone, Default)]
+    struct Screen(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Screen {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn output(format: Format, terminal: Option<usize>) -> (Output, Screen) {
+        let screen = Screen::default();
+        (
+            Output::new(Box::new(screen.clone()), format, terminal, false),
+            screen,
+        )
+    }
+
+    fn volume(id: &str, title: &str, authors: &[&str], date: &str) -> Volume {
+        Volume::from_value(json!({
+            "id": id,
+            "kind": "books#volume",
+            "volumeInfo": {
+                "title": title,
+                "authors": authors,
+                "publishedDate": date,
+                "industryIdentifiers": [{"type": "ISBN_13", "identifier": "9780441013593"}],
+                "pageCount": 412,
+                "language": "en"
+            }
+        }))
+        .unwrap()
+    }
+
+    fn dune() -> Vec<Volume> {
+        vec![
+            volume("v1", "Dune", &["Frank Herbert"], "1965-08"),
+            volume(
+                "v2",
+                "A title long enough to need cutting on a narrow screen",
+                &["Someone", "Someone Else"],
+                "2001",
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_piped_volume_table_is_whole_and_aligned() {
+        let (mut out, screen) = output(Format::Table, None);
+        let mut list = out.list::<Volume>().unwrap();
+        list.push_all(&dune()).unwrap();
+        assert_eq!(list.finish().unwrap(), 2);
+        assert_eq!(
+            screen.text(),
+            "ID  TITLE                                                   AUTHORS                YEAR\n\
+             v1  Dune                                                    Frank Herbert          1965\n\
+             v2  A title long enough to need cutting on a narrow screen  Someone; Someone Else  2001\n"
+        );
+    }
+
+    #[test]
+    fn a_terminal_volume_table_fits_its_width() {
+        for width in [40, 60, 80] {
+            let (mut out, screen) = output(Format::Table, Some(width));
+            let mut list = out.list::<Volume>().unwrap();
+            list.push_all(&dune()).unwrap();
+            list.finish().unwrap();
+            for line in screen.text().lines() {
+                assert!(table::width(line) <= width, "{width}: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn csv_and_json_lists_keep_their_contract() {
+        let (mut out, screen) = output(Format::Csv, None);
+        let mut list = out.list::<Volume>().unwrap();
+        list.push_all(&dune()[..1]).unwrap();
+        list.finish().unwrap();
+        assert_eq!(
+            screen.text(),
+            "id,title,authors,publisher,published_date,isbn_13,isbn_10,page_count,language\n\
+             v1,Dune,Frank Herbert,,1965-08,9780441013593,,412,en\n"
+        );
+
+        let (mut out, screen) = output(Format::Json, None);
+        let mut list = out.list::<Volume>().unwrap();
+        list.push_all(&dune()).unwrap();
+        list.finish().unwrap();
+        let got: serde_json::Value = serde_json::from_str(&screen.text()).unwrap();
+        assert_eq!(got, json!([dune()[0].raw(), dune()[1].raw()]));
+
+        let (mut out, screen) = output(Format::Jsonl, None);
+        let mut list = out.list::<Volume>().unwrap();
+        list.push_all(&dune()).unwrap();
+        list.finish().unwrap();
+        assert_eq!(screen.text().lines().count(), 2);
+    }
+
+    #[test]
+    fn an_empty_table_prints_no_data() {
+        let (mut out, screen) = output(Format::Table, None);
+        let list = out.list::<Shelf>().unwrap();
+        assert_eq!(list.finish().unwrap(), 0);
+        assert_eq!(screen.text(), "");
+    }
+
+    #[test]
+    fn isbn_errors_read_as_errors_in_the_table() {
+        let (mut out, screen) = output(Format::Table, None);
+        let mut list = out.list::<IsbnEntry>().unwrap();
+        list.push(&IsbnEntry {
+            input: "0441013597".into(),
+            isbn: Some("0441013597".into()),
+            volume: Some(dune().remove(0)),
+            error: None,
+        })
+        .unwrap();
+        list.push(&IsbnEntry {
+            input: "9780000000002".into(),
+            isbn: Some("9780000000002".into()),
+            volume: None,
+            error: Some("not found".into()),
+        })
+        .unwrap();
+        list.finish().unwrap();
+        let text = screen.text();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows[1], "0441013597     Dune              Frank Herbert  1965");
+        assert_eq!(rows[2], "9780000000002  error: not found");
+    }
+
+    #[test]
+    fn a_record_is_lines_for_people_and_one_object_for_scripts() {
+        let record = records::CacheCleared {
+            removed_entries: 3,
+            removed_bytes: 2048,
+        };
+        let (mut out, screen) = output(Format::Json, None);
+        out.record(&record).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&screen.text()).unwrap(),
+            json!({"removed_entries": 3, "removed_bytes": 2048})
+        );
+        let (mut out, screen) = output(Format::Csv, None);
+        out.record(&record).unwrap();
+        assert_eq!(screen.text(), "removed_entries,removed_bytes\n3,2048\n");
+
+        let status = records::AuthStatus {
+            logged_in: true,
+            store: "file",
+            path: Some("/c/credentials.json".into()),
+            login: Some(records::Login::new(
+                "id.apps".into(),
+                vec!["https://www.googleapis.com/auth/books".into()],
+                None,
+                true,
+                0,
+            )),
+        };
+        let (mut out, screen) = output(Format::Table, None);
+        out.record(&status).unwrap();
+        assert_eq!(
+            screen.text(),
+            "Logged in:            yes\n\
+             Store:                file (/c/credentials.json)\n\
+             Client ID:            id.apps\n\
+             Scopes:               https://www.googleapis.com/auth/books\n\
+             Access token expires: unknown\n\
+             Refresh token:        yes\n"
+        );
+    }
+
+    #[test]
+    fn only_table_and_csv_narrow_the_fields() {
+        for (format, narrowed) in [
+            (Format::Table, true),
+            (Format::Csv, true),
+            (Format::Json, false),
+            (Format::Jsonl, false),
+        ] {
+            let (out, _) = output(format, None);
+            assert_eq!(out.fields::<Volume>().is_some(), narrowed, "{format:?}");
+            assert_eq!(out.fields::<Shelf>(), None);
+        }
+        // Every column a table or CSV row reads is asked for.
+        let fields = <Volume as Listed>::FIELDS.unwrap();
+        for name in [
+            "id",
+            "title",
+            "authors",
+            "publisher",
+            "publishedDate",
+            "industryIdentifiers",
+            "pageCount",
+            "language",
+        ] {
+            assert!(fields.contains(name), "{name}");
+        }
+    }
+}

@@ -260,10 +260,7 @@ impl Record for CacheStats {
                     _ => "-".to_string(),
                 },
             ),
-            (
-                "TTL",
-                humantime::format_duration(self.ttl).to_string(),
-            ),
+            ("TTL", humantime::format_duration(self.ttl).to_string()),
         ])
     }
 }
