@@ -2,6 +2,7 @@
 //! a table for people, or JSON, JSON Lines or CSV for scripts.
 
 pub mod width;
+pub mod wrap;
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
