@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod isbn;
 pub mod output;
+pub mod pager;
 pub mod progress;
 pub mod sanitize;
 pub mod secret;
