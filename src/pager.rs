@@ -269,11 +269,12 @@ impl<W: Write> PagedOutput<W> {
         else {
             return Ok(());
         };
-        if let Some(last) = held.iter().rposition(|&b| b == b'\n') {
-            *rows += rows_for(&held[*counted..=last], screen.cols);
-            *counted = last + 1;
+        let fresh = held.get(*counted..).unwrap_or_default();
+        if let Some(last) = fresh.iter().rposition(|&b| b == b'\n') {
+            *rows += rows_for(&fresh[..=last], screen.cols);
+            *counted += last + 1;
         }
-        let partial = rows_for(&held[*counted..], screen.cols);
+        let partial = rows_for(held.get(*counted..).unwrap_or_default(), screen.cols);
         let fits = *rows + partial < screen.rows && held.len() <= MAX_HELD;
         if fits {
             return Ok(());
