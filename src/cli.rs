@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Never page long output (else GBOOKS_PAGER, pager in config.toml, PAGER, or less -FRX)
+    #[arg(long, global = true)]
+    pub no_pager: bool,
+
     /// Print only data and errors: no progress, warnings or notes
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -37,6 +37,8 @@ pub struct Settings {
     pub revoke_url: Result<Url, String>,
     /// How long login waits for the browser: --timeout, else 300 s.
     pub login_timeout: Duration,
+    /// The pager for long output on a terminal; `None` for none.
+    pub pager: Option<String>,
 }
 
 /// The local cache of public answers.
@@ -77,12 +79,18 @@ pub struct FileConfig {
     /// How long cached answers stay fresh, e.g. "7d".
     pub cache_ttl: Option<String>,
     pub token_store: Option<String>,
+    /// The pager command; "" for none.
+    pub pager: Option<String>,
 }
 
 /// The process environment, or a map in tests.
 pub trait Env {
     /// A variable's value; unset and empty are the same.
     fn var(&self, name: &str) -> Option<String>;
+    /// A variable's value, where empty means something (`GBOOKS_PAGER=`).
+    fn raw(&self, name: &str) -> Option<String> {
+        self.var(name)
+    }
 }
 
 pub struct ProcessEnv;
@@ -90,6 +98,10 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn raw(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
     }
 }
 
@@ -200,7 +212,15 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         .unwrap_or_else(|| crate::auth::DEFAULT_REVOKE_URL.to_string());
     let revoke_url = http_url("GBOOKS_REVOKE_URL", &revoke);
 
+    let pager = crate::pager::choose(
+        global.no_pager,
+        env.raw("GBOOKS_PAGER").as_deref(),
+        file.pager.as_deref(),
+        env.raw("PAGER").as_deref(),
+    );
+
     Ok(Settings {
+        pager,
         format,
         api_key,
         api_base,

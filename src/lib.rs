@@ -51,6 +51,7 @@ pub(crate) mod config;
 pub(crate) mod http;
 pub(crate) mod messages;
 pub(crate) mod output;
+pub(crate) mod pager;
 pub(crate) mod progress;
 pub(crate) mod sanitize;
 
@@ -70,20 +71,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = config::resolve(&cli.global, &config::ProcessEnv)?;
     init_logging(settings.verbose);
     messages::set_quiet(settings.quiet);
-    let mut out = Output::stdout(settings.format, settings.color);
+    // Long lists and details are paged; prompts and secrets never are.
+    let pages = match &cli.command {
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Shelves(args) => matches!(
+            args.action,
+            None | Some(cli::ShelvesCommand::List { .. } | cli::ShelvesCommand::Show { .. })
+        ),
+        Command::Cache(_) => settings.format == output::Format::Json,
+        _ => false,
+    };
+    let pager = settings.pager.clone().filter(|_| pages);
+    let mut out = Output::stdout(settings.format, settings.color, pager);
     let ctx = Context::new(settings);
+    let result = dispatch(&cli, &ctx, &mut out).await;
+    let closed = out.close();
+    result.and(closed.map_err(Into::into))
+}
+
+async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
     match &cli.command {
-        Command::Search(args) => commands::search::run(&ctx, args, &mut out).await,
-        Command::Show(args) => commands::show::run(&ctx, args, &mut out).await,
-        Command::Shelves(args) => commands::shelves::run(&ctx, args, &mut out).await,
-        Command::Open { volume_id } => commands::open::run(&ctx, volume_id),
-        Command::Completions { shell } => commands::shell::completions(*shell, &mut out),
-        Command::Man => commands::shell::man(&mut out),
-        Command::Cache(cmd) => commands::cache::run(&ctx, cmd, &mut out),
-        Command::Login(args) => commands::auth::login(&ctx, args).await,
-        Command::Logout => commands::auth::logout(&ctx).await,
-        Command::Auth(args) => commands::auth::run(&ctx, args, &mut out).await,
-        Command::Isbn(args) => commands::isbn::run(&ctx, args, &mut out).await,
+        Command::Search(args) => commands::search::run(ctx, args, out).await,
+        Command::Show(args) => commands::show::run(ctx, args, out).await,
+        Command::Shelves(args) => commands::shelves::run(ctx, args, out).await,
+        Command::Open { volume_id } => commands::open::run(ctx, volume_id),
+        Command::Completions { shell } => commands::shell::completions(*shell, out),
+        Command::Man => commands::shell::man(out),
+        Command::Cache(cmd) => commands::cache::run(ctx, cmd, out),
+        Command::Login(args) => commands::auth::login(ctx, args).await,
+        Command::Logout => commands::auth::logout(ctx).await,
+        Command::Auth(args) => commands::auth::run(ctx, args, out).await,
+        Command::Isbn(args) => commands::isbn::run(ctx, args, out).await,
     }
 }
 

@@ -24,7 +24,7 @@ async fn shows_one_volume_in_detail() {
     for want in [
         "Title:      Freedom Writers Diary (20th Anniversary Edition)",
         "Subtitle:   How a Teacher",
-        "Authors:    The Freedom Writers, Erin Gruwell",
+        "Authors:    The Freedom Writers; Erin Gruwell",
         "Publisher:  Crown",
         "Published:  2009-04-08",
         "Pages:      368",

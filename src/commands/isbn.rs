@@ -23,7 +23,6 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
     let lines = input_lines(args)?;
     let client = ctx.client()?;
     let fields = out.fields::<IsbnEntry>().map(str::to_string);
-    let mut list = out.list::<IsbnEntry>().context("writing output")?;
 
     // Each distinct ISBN is asked for once, however often it is listed.
     let mut wanted: Vec<(Isbn, Vec<usize>)> = Vec::new();
@@ -47,8 +46,9 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
     // exhausted quota, no server), nothing more is sent.
     let progress = match wanted.len() {
         0 | 1 => Progress::hidden(),
-        n => Progress::new(Some(n as u64), "ISBNs"),
+        n => out.progress(Some(n as u64), "ISBNs"),
     };
+    let mut list = out.list::<IsbnEntry>().context("writing output")?;
     let stopped: RefCell<Option<String>> = RefCell::new(None);
     let lookups = stream::iter(wanted)
         .map(|(isbn, indexes)| {

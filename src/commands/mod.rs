@@ -123,8 +123,8 @@ where
 {
     let progress = match paging.limit {
         Some(n) if n <= PAGE_SIZE => Progress::hidden(),
-        Some(n) => Progress::new(Some(n as u64), "volumes"),
-        None => Progress::new(None, "volumes"),
+        Some(n) => out.progress(Some(n as u64), "volumes"),
+        None => out.progress(None, "volumes"),
     };
     let mut list = out.list::<Volume>().context("writing output")?;
     paging::each_page(paging, fetch, |page| {
@@ -132,6 +132,8 @@ where
         list.push_all(page).map_err(Into::into)
     })
     .await?;
+    // The bar goes before the data, so no last frame stays above it.
+    drop(progress);
     list.finish()?;
     Ok(())
 }

@@ -5,6 +5,8 @@
 mod lists;
 pub mod records;
 mod table;
+pub mod width;
+pub mod wrap;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -15,7 +17,29 @@ pub use records::{Csv, Human, IsbnEntry, Record};
 
 use crate::books::{Shelf, Volume};
 use crate::messages;
+use crate::pager::{Ended, PagedOutput, Screen};
+use crate::progress::Progress;
 use crate::sanitize;
+
+/// Where data goes: a writer that may need closing (a pager to wait for).
+pub trait Sink: Write {
+    fn close(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+}
+
+impl<W: Write> Sink for io::BufWriter<W> {}
+
+impl<W: Write> Sink for PagedOutput<W> {
+    fn close(&mut self) -> io::Result<()> {
+        match PagedOutput::close(self)? {
+            Ended::Shown | Ended::Quit => Ok(()),
+            Ended::NotRun(status) => Err(io::Error::other(format!(
+                "the pager could not run ({status}); set GBOOKS_PAGER, or use --no-pager"
+            ))),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -27,7 +51,7 @@ pub enum Format {
 
 pub struct Output {
     format: Format,
-    out: Box<dyn Write>,
+    out: Box<dyn Sink>,
     /// The terminal's width when writing to one; piped output is never cut.
     terminal: Option<usize>,
     color: bool,
@@ -35,7 +59,7 @@ pub struct Output {
 
 impl Output {
     /// `terminal`: the width of the terminal `out` goes to, if it is one.
-    pub fn new(out: Box<dyn Write>, format: Format, terminal: Option<usize>, color: bool) -> Output {
+    pub fn new(out: Box<dyn Sink>, format: Format, terminal: Option<usize>, color: bool) -> Output {
         Output {
             format,
             out,
@@ -45,12 +69,41 @@ impl Output {
     }
 
     /// Standard output. `color`: forced on or off, or `None` for "when
-    /// stdout is a terminal".
-    pub fn stdout(format: Format, color: Option<bool>) -> Output {
+    /// stdout is a terminal". `pager`: the command that pages output longer
+    /// than a terminal's screen; never used when stdout is not a terminal.
+    pub fn stdout(format: Format, color: Option<bool>, pager: Option<String>) -> Output {
         let tty = io::stdout().is_terminal();
-        let width = tty.then(|| terminal_size::terminal_size().map_or(80, |(w, _)| w.0 as usize));
+        let size = tty.then(|| terminal_size::terminal_size().map_or((80, 24), |(w, h)| (w.0, h.0)));
         let color = color.unwrap_or(tty);
-        Output::new(Box::new(io::BufWriter::new(io::stdout())), format, width, color)
+        let stdout = io::BufWriter::new(io::stdout());
+        let out: Box<dyn Sink> = match (size, pager) {
+            (Some((cols, rows)), Some(command)) => Box::new(PagedOutput::new(
+                stdout,
+                Some(command),
+                Screen {
+                    rows: usize::from(rows),
+                    cols: usize::from(cols),
+                },
+            )),
+            _ => Box::new(stdout),
+        };
+        Output::new(out, format, size.map(|(w, _)| usize::from(w)), color)
+    }
+
+    /// A progress bar for work whose results come here, unless the results
+    /// stream to the same terminal (they would tear the bar).
+    pub fn progress(&self, len: Option<u64>, what: &'static str) -> Progress {
+        let streams = matches!(self.format, Format::Jsonl | Format::Csv);
+        if streams && self.terminal.is_some() {
+            Progress::hidden()
+        } else {
+            Progress::new(len, what)
+        }
+    }
+
+    /// The end of the run: held output is written and a pager waited for.
+    pub fn close(mut self) -> io::Result<()> {
+        self.out.close()
     }
 
     /// Bytes exactly as given (completion scripts, the man page).
@@ -93,7 +146,7 @@ impl Output {
                 self.csv_row(&row)
             }
             Format::Table => {
-                let text = table::detail_text(v);
+                let text = table::detail_text(v, self.terminal.unwrap_or(usize::MAX));
                 self.out.write_all(text.as_bytes())
             }
         }?;
@@ -134,7 +187,7 @@ impl Output {
     fn human(&mut self, human: Human) -> io::Result<()> {
         match human {
             Human::Lines(lines) => {
-                let width = lines.iter().map(|(n, _)| table::width(n)).max().unwrap_or(0) + 1;
+                let width = lines.iter().map(|(n, _)| width::width(n)).max().unwrap_or(0) + 1;
                 for (name, text) in lines {
                     let label = format!("{name}:");
                     let line = format!("{label:<width$} {}\n", sanitize::terminal_line(&text));
@@ -227,6 +280,8 @@ mod tests {
         }
     }
 
+    impl Sink for Screen {}
+
     impl Screen {
         fn text(&self) -> String {
             String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
@@ -291,7 +346,7 @@ mod tests {
             list.push_all(&dune()).unwrap();
             list.finish().unwrap();
             for line in screen.text().lines() {
-                assert!(table::width(line) <= width, "{width}: {line:?}");
+                assert!(width::width(line) <= width, "{width}: {line:?}");
             }
         }
     }

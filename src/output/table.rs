@@ -2,8 +2,9 @@
 //! of one volume.
 
 use anstyle::Style;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::width::{self, Column};
+use super::wrap;
 use crate::books::Volume;
 use crate::sanitize;
 
@@ -11,7 +12,10 @@ use crate::sanitize;
 pub const ID_STYLE: Style = Style::new().dimmed();
 pub const TITLE_STYLE: Style = Style::new().bold();
 
-pub fn detail_text(v: &Volume) -> String {
+/// One volume as labelled lines, wrapped to `width` cells (`usize::MAX`
+/// when piped) with each value lined up under the first line of values.
+pub fn detail_text(v: &Volume, width: usize) -> String {
+    const LABEL: usize = 11;
     let i = &v.info;
     let line = |s: &str| sanitize::terminal_line(s);
     let mut fields: Vec<(&str, String)> = vec![("ID", v.id.clone())];
@@ -22,11 +26,11 @@ pub fn detail_text(v: &Volume) -> String {
     };
     add("Title", i.title.clone());
     add("Subtitle", i.subtitle.clone());
-    add("Authors", Some(i.authors.join(", ")));
+    add("Authors", Some(wrap::join_list(&i.authors)));
     add("Publisher", i.publisher.clone());
     add("Published", i.published_date.clone());
     add("Pages", i.page_count.map(|p| p.to_string()));
-    add("Categories", Some(i.categories.join(", ")));
+    add("Categories", Some(wrap::join_list(&i.categories)));
     add("Language", i.language.clone());
     add("ISBN-13", v.isbn("ISBN_13").map(str::to_string));
     add("ISBN-10", v.isbn("ISBN_10").map(str::to_string));
@@ -37,23 +41,24 @@ pub fn detail_text(v: &Volume) -> String {
     );
     let mut text = String::new();
     for (name, value) in fields {
-        text.push_str(&format!("{:<11} {}\n", format!("{name}:"), line(&value)));
+        text.push_str(&wrap::labelled(LABEL, &format!("{name}:"), &line(&value), width));
     }
     if let Some(desc) = i.description.as_deref().filter(|d| !d.trim().is_empty()) {
         text.push('\n');
-        text.push_str(&sanitize::terminal_text(&sanitize::html_to_text(desc)));
-        text.push('\n');
+        let desc = sanitize::terminal_text(&sanitize::html_to_text(desc));
+        if width == usize::MAX {
+            text.push_str(&desc);
+            text.push('\n');
+        } else {
+            text.push_str(&wrap::paragraphs(&desc, 0, width));
+        }
     }
     text
 }
 
-/// Cells a string takes on a terminal.
-pub fn width(text: &str) -> usize {
-    text.width()
-}
-
-/// Columns separated by two spaces. With a width, the `shrink` columns are
-/// cut (with an ellipsis) until the table fits; without one nothing is cut.
+/// Columns separated by two spaces. With a width (a terminal) the table is
+/// fitted to it, the `shrink` columns giving up width first; without one
+/// (a pipe) nothing is cut.
 pub fn render_table(
     headers: &[&str],
     rows: &[Vec<String>],
@@ -61,70 +66,16 @@ pub fn render_table(
     shrink: &[usize],
     styles: &[Style],
 ) -> String {
-    const GAP: usize = 2;
-    let cols = headers.len();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width());
-        }
-    }
-    if let Some(total) = width {
-        let need = |w: &[usize]| w.iter().sum::<usize>() + GAP * (cols.saturating_sub(1));
-        // Take one column at a time from the widest shrinkable column.
-        while need(&widths) > total {
-            let Some(&widest) = shrink
-                .iter()
-                .filter(|&&c| widths[c] > 8)
-                .max_by_key(|&&c| widths[c])
-            else {
-                break;
-            };
-            widths[widest] -= 1;
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>, styles: &[Style]| {
-        let mut text = String::new();
-        for (i, cell) in cells.enumerate().take(cols) {
-            let cell = truncate(cell, widths[i]);
-            let pad = if i + 1 < cols {
-                widths[i] - cell.width() + GAP
+    let columns: Vec<Column> = (0..headers.len())
+        .map(|c| {
+            if shrink.contains(&c) {
+                Column::FLEXIBLE
             } else {
-                0
-            };
-            match styles.get(i).filter(|_| !cell.is_empty()) {
-                Some(style) => text.push_str(&format!("{}{cell}{}", style.render(), style.render_reset())),
-                None => text.push_str(&cell),
+                Column::FIXED
             }
-            text.push_str(&" ".repeat(pad));
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&mut headers.iter().copied(), &[]);
-    for row in rows {
-        line(&mut row.iter().map(String::as_str), styles);
-    }
-    out
-}
-
-pub fn truncate(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
+        })
+        .collect();
+    width::render_table(headers, rows, width, &columns, styles)
 }
 
 #[cfg(test)]
@@ -159,7 +110,7 @@ mod tests {
             &[],
         );
         for line in t.lines() {
-            assert!(line.width() <= 40, "{line:?}");
+            assert!(width::width(line) <= 40, "{line:?}");
         }
         assert!(t.contains('…'));
     }
@@ -187,6 +138,6 @@ mod tests {
 
     #[test]
     fn wide_characters_count_double() {
-        assert_eq!(truncate("日本語の本", 6), "日本…");
+        assert_eq!(width::truncate("日本語の本", 6), "日本…");
     }
 }
