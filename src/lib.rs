@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod identify;
 pub mod isbn;
 pub mod output;
 pub mod progress;
