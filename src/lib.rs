@@ -14,6 +14,7 @@ pub mod output;
 pub mod progress;
 pub mod sanitize;
 pub mod secret;
+pub mod throttle;
 
 use cli::{Cli, Command};
 use commands::Context;
