@@ -41,6 +41,7 @@
 
 pub mod auth;
 pub mod books;
+pub mod identify;
 pub mod isbn;
 pub mod secret;
 
@@ -54,6 +55,8 @@ pub(crate) mod output;
 pub(crate) mod pager;
 pub(crate) mod progress;
 pub(crate) mod sanitize;
+#[allow(dead_code)] // until the ISBN batch uses it (issue 12)
+pub(crate) mod throttle;
 
 // For the gbooks binary only: its command line and error reporting.
 #[doc(hidden)]

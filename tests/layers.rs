@@ -21,6 +21,8 @@ const RANKS: &[(&str, u8)] = &[
     ("auth", 3),
     ("cache", 3),
     ("isbn", 3),
+    ("identify", 4),
+    ("throttle", 3),
     ("books", 2),
     ("http", 1),
     ("secret", 0),
