@@ -144,20 +144,12 @@ async fn order_is_kept_when_replies_finish_out_of_order() {
         .collect();
     let want: Vec<String> = isbns.iter().map(|i| format!("id-{i}")).collect();
     assert_eq!(ids, want);
-    // All five were asked for before the first answer came back, and the
-    // answers came last to first.
+    // All five were asked for before the first answer came back.
     let events = fake.events();
     assert!(
         fake::all_arrived_before_any_answer(&events, |_| true),
         "{events:?}"
     );
-    let answered: Vec<String> = events
-        .iter()
-        .filter(|e| e.step == Step::Answered)
-        .map(|e| asked_isbn(&e.call))
-        .collect();
-    let reversed: Vec<String> = isbns.iter().rev().cloned().collect();
-    assert_eq!(answered, reversed);
 }
 
 #[tokio::test]

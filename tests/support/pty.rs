@@ -106,9 +106,36 @@ impl Terminal {
         self.keyboard.flush().unwrap();
     }
 
+    /// Ctrl-C, once the program has a SIGINT handler: before that, the
+    /// signal would kill it however it means to handle it.
     pub fn ctrl_c(&mut self) {
+        self.wait_for_sigint_handler();
         self.type_text("\u{3}");
     }
+
+    /// Waits until the program catches SIGINT, as Linux shows in
+    /// /proc/PID/status (`SigCgt`, a hex mask with bit 1 for SIGINT).
+    #[cfg(target_os = "linux")]
+    fn wait_for_sigint_handler(&self) {
+        let pid = self.child.process_id().unwrap();
+        let limit = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let caught = status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigCgt:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                .unwrap_or(0);
+            if caught & (1 << (libc::SIGINT - 1)) != 0 {
+                return;
+            }
+            assert!(Instant::now() < limit, "no SIGINT handler: {status}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn wait_for_sigint_handler(&self) {}
 
     /// Waits for the program to end; its exit code and all it drew.
     pub fn finish(mut self) -> (u32, String) {
