@@ -38,9 +38,13 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        // Listening before the command starts: a Ctrl-C at its first prompt
+        // must not find the default handler, which kills without exit 130.
+        let interrupted = interrupted();
         tokio::select! {
+            biased;
+            () = interrupted => Err(error::Interrupted.into()),
             result = gbooks::run(cli) => result,
-            _ = tokio::signal::ctrl_c() => Err(error::Interrupted.into()),
         }
     });
     // Blocking work (a keyring call) must not hold the exit.
@@ -55,6 +59,29 @@ fn main() -> ExitCode {
                 let _ = writeln!(std::io::stderr(), "gbooks: error: {}", error::message(&err));
             }
             ExitCode::from(code as u8)
+        }
+    }
+}
+
+/// Resolves at the first Ctrl-C; the handler is in place once this returns.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut sigint = signal(SignalKind::interrupt()).ok();
+        async move {
+            match sigint.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

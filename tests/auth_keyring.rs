@@ -1,7 +1,8 @@
-//! The keyring store against a real Secret Service. Skipped (with a note)
-//! when none answers, unless GBOOKS_TEST_KEYRING=1 demands one (.ci/run).
+//! The keyring store against a real Secret Service. These tests write to
+//! the keyring they find, so they run only on demand, against a private one:
+//! `tests/private-keyring.sh` (CI runs it) starts gnome-keyring on a private
+//! D-Bus with a throwaway HOME and runs them with GBOOKS_TEST_KEYRING=1.
 
-use std::process::Output;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -9,32 +10,25 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::auth::assert_no_secrets;
-use crate::common::*;
-use crate::oauth_fake::*;
+use crate::support::oauth::*;
+use crate::support::*;
 
-/// Whether a Secret Service answers; panics when one is required and absent.
-fn secret_service() -> bool {
-    let required = std::env::var("GBOOKS_TEST_KEYRING").as_deref() == Ok("1");
-    let answer = if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        Err("DBUS_SESSION_BUS_ADDRESS is not set".to_string())
-    } else {
-        keyring_call(|| keyring::Entry::new("gbooks-test-probe", "probe")?.get_password())
-            .map(|_| ())
-            .or_else(|e| match e {
-                keyring::Error::NoEntry => Ok(()),
-                e => Err(e.to_string()),
-            })
-    };
-    match answer {
-        Ok(()) => true,
-        Err(why) if required => panic!("GBOOKS_TEST_KEYRING=1 but no Secret Service answers: {why}"),
-        Err(why) => {
-            eprintln!(
-                "note: keyring test skipped, no Secret Service ({why}); GBOOKS_TEST_KEYRING=1 requires one"
-            );
-            false
-        }
+/// Fails unless the Secret Service is the private one of
+/// `tests/private-keyring.sh` and answers.
+fn require_private_secret_service() {
+    assert_eq!(
+        std::env::var("GBOOKS_TEST_KEYRING").as_deref(),
+        Ok("1"),
+        "run through tests/private-keyring.sh, never against your own keyring"
+    );
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "DBUS_SESSION_BUS_ADDRESS is not set"
+    );
+    let probe = keyring_call(|| keyring::Entry::new("gbooks-test-probe", "probe")?.get_password());
+    match probe {
+        Ok(_) | Err(keyring::Error::NoEntry) => {}
+        Err(e) => panic!("no Secret Service answers: {e}"),
     }
 }
 
@@ -82,17 +76,10 @@ fn keyring_cmd(sb: &Sandbox, api: &str, store: &str) -> assert_cmd::Command {
     c
 }
 
-async fn run(mut cmd: assert_cmd::Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
 async fn keyring_login_refresh_and_logout() {
-    if !secret_service() {
-        return;
-    }
+    require_private_secret_service();
     let fake = OAuthFake::start().await;
     let revoke = MockServer::start().await;
     Mock::given(method("POST"))
@@ -106,14 +93,12 @@ async fn keyring_login_refresh_and_logout() {
     let uri = fake.server.uri();
 
     let mut login = keyring_cmd(&sb, &uri, "keyring");
-    login
-        .env("BROWSER", curl_browser(sb.dir.path()))
-        .args(["-v", "login"]);
-    let out = run(login).await;
+    login.args(["-v", "login"]);
+    let out = login_in_browser(login, sb.dir.path()).await.out;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).ends_with("Logged in.\n"), "{}", stderr(&out));
     assert_no_secrets(&out, None);
-    assert!(!sb.config_dir().join("credentials.json").exists());
+    assert!(!sb.credentials_file().exists());
     let entry: Value = serde_json::from_str(&entry_text(&sb).expect("an entry")).unwrap();
     assert_eq!(entry["access_token"], ACCESS);
     assert_eq!(entry["refresh_token"], REFRESH);
@@ -122,7 +107,7 @@ async fn keyring_login_refresh_and_logout() {
 
     let mut status = keyring_cmd(&sb, &uri, "keyring");
     status.args(["auth", "status", "--json"]);
-    let out = run(status).await;
+    let out = run(&mut status).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["store"], "keyring");
@@ -134,7 +119,7 @@ async fn keyring_login_refresh_and_logout() {
     set_entry(&sb, expired.to_string());
     let mut token = keyring_cmd(&sb, &uri, "keyring");
     token.args(["auth", "token"]);
-    let out = run(token).await;
+    let out = run(&mut token).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), format!("{}\n", refreshed(1)));
     let entry: Value = serde_json::from_str(&entry_text(&sb).unwrap()).unwrap();
@@ -146,46 +131,44 @@ async fn keyring_login_refresh_and_logout() {
     logout
         .env("GBOOKS_REVOKE_URL", format!("{}/revoke", revoke.uri()))
         .arg("logout");
-    let out = run(logout).await;
+    let out = run(&mut logout).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(entry_text(&sb).is_none(), "logout removes the entry");
 }
 
 #[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
 async fn keyring_is_what_auto_picks_when_it_answers() {
-    if !secret_service() {
-        return;
-    }
+    require_private_secret_service();
     let fake = OAuthFake::start().await;
     let sb = Sandbox::new();
     fake.install_client_secret(&sb);
     let uri = fake.server.uri();
     let mut login = keyring_cmd(&sb, &uri, "auto");
-    login.env("BROWSER", curl_browser(sb.dir.path())).arg("login");
-    let out = run(login).await;
+    login.arg("login");
+    let out = login_in_browser(login, sb.dir.path()).await.out;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
-    assert!(!sb.config_dir().join("credentials.json").exists());
+    assert!(!sb.credentials_file().exists());
     assert!(entry_text(&sb).is_some());
     let mut status = keyring_cmd(&sb, &uri, "auto");
     status.args(["auth", "status"]);
-    let out = run(status).await;
+    let out = run(&mut status).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("keyring"), "{}", stdout(&out));
     remove_entry(&sb);
 }
 
 #[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
 async fn keyring_entry_that_is_corrupted_exits_4() {
-    if !secret_service() {
-        return;
-    }
+    require_private_secret_service();
     let sb = Sandbox::new();
     set_entry(&sb, "{\"access_token\": 42".to_string());
     for args in [&["auth", "status"][..], &["auth", "token"]] {
         let mut c = keyring_cmd(&sb, "http://127.0.0.1:9", "keyring");
         c.args(args);
-        let out = run(c).await;
+        let out = run(&mut c).await;
         assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
         assert_eq!(
             stderr(&out),
@@ -194,16 +177,15 @@ async fn keyring_entry_that_is_corrupted_exits_4() {
     }
     let mut logout = keyring_cmd(&sb, "http://127.0.0.1:9", "keyring");
     logout.arg("logout");
-    let out = run(logout).await;
+    let out = run(&mut logout).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(entry_text(&sb).is_none());
 }
 
 #[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
 async fn keyring_four_processes_refresh_once() {
-    if !secret_service() {
-        return;
-    }
+    require_private_secret_service();
     let fake = OAuthFake::start().await;
     fake.set(|s| s.refresh_delay = Duration::from_millis(400));
     let sb = Sandbox::new();
@@ -231,20 +213,19 @@ async fn keyring_four_processes_refresh_once() {
     assert_eq!(fake.refreshes(), 1);
     let entry: Value = serde_json::from_str(&entry_text(&sb).unwrap()).unwrap();
     assert_eq!(entry["access_token"], refreshed(1).as_str());
-    assert!(!sb.config_dir().join("credentials.json").exists());
+    assert!(!sb.credentials_file().exists());
     remove_entry(&sb);
 }
 
 #[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
 async fn keyring_auto_still_finds_a_login_kept_in_the_file() {
-    if !secret_service() {
-        return;
-    }
+    require_private_secret_service();
     let sb = Sandbox::new();
-    crate::auth::write_credentials(&sb, ACCESS, 3000, Some(REFRESH));
+    sb.write_credentials(ACCESS, 3000, Some(REFRESH));
     let mut c = keyring_cmd(&sb, "http://127.0.0.1:9", "auto");
     c.args(["auth", "token"]);
-    let out = run(c).await;
+    let out = run(&mut c).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), format!("{ACCESS}\n"));
     assert!(entry_text(&sb).is_none());

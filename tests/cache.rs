@@ -7,7 +7,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::*;
+use crate::support::*;
 
 async fn mount_search(server: &MockServer, q: &str, times: u64) {
     Mock::given(method("GET"))
@@ -309,4 +309,29 @@ async fn cache_subcommands() {
     assert_eq!(stats(&sb)["entries"], 0);
     // Cleared: the same search goes to the network again.
     ok(sb.cmd(&api(&server)).args(["search", "--limit", "1", "dune"]));
+}
+
+/// A cached answer that no longer reads (another gbooks version wrote it,
+/// or the disk garbled it) must not fail the command: it goes to the network.
+#[tokio::test]
+async fn an_unreadable_cached_answer_goes_to_the_network() {
+    let server = MockServer::start().await;
+    mount_volume(&server, "v1", 2).await;
+    let sb = Sandbox::new();
+    ok(sb.cmd(&api(&server)).args(["show", "v1", "--json"]));
+    // Garble the answer that run kept, as another program might.
+    let conn = rusqlite::Connection::open(sb.cache_dir().join("cache.db")).unwrap();
+    let garbled = conn
+        .execute(
+            "UPDATE responses SET body = ?1",
+            [&b"{\"kind\": \"books#volume\"}"[..]],
+        )
+        .unwrap();
+    assert_eq!(garbled, 1, "the one answer gbooks kept");
+    drop(conn);
+    let (out, _) = ok(sb.cmd(&api(&server)).args(["show", "v1", "--json"]));
+    let got: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(got["id"], "v1");
+    // The good answer replaced the bad one: the next run costs nothing.
+    ok(sb.cmd(&api(&server)).args(["show", "v1", "--json"]));
 }

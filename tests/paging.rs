@@ -1,60 +1,37 @@
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+//! Long lists come in pages of 40: deduplicated, in order, stopping where
+//! the list ends, and after the first page up to `--jobs` pages at once.
+
+use std::process::Output;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
-use crate::common::*;
+use crate::support::fake::{self, Call, FakeApi, Reply};
+use crate::support::*;
 
-/// Serves `total` volumes `v0`, `v1`, … by `startIndex` and `maxResults`;
-/// every page after the first repeats the last two volumes of the page
-/// before it, as the API does. Notes when each page was asked for.
-struct Shelf {
-    total: usize,
-    delay: Duration,
-    asked: Arc<Mutex<Vec<(Instant, usize, usize)>>>,
-}
-
-impl Respond for Shelf {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let get = |name: &str| {
-            request
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.parse::<usize>().ok())
-                .unwrap_or(0)
-        };
-        let (start, max) = (get("startIndex"), get("maxResults"));
-        self.asked.lock().unwrap().push((Instant::now(), start, max));
-        let first = if start == 0 { 0 } else { start - 2 };
-        let ids = first..(first + max).min(self.total);
-        let items: Vec<Value> = ids
-            .map(|i| volume(&format!("v{i}"), &format!("Book {i}")))
-            .collect();
-        ResponseTemplate::new(200)
-            .set_body_json(volumes(items))
-            .set_delay(self.delay)
+/// `total` volumes where every page after the first repeats the last two
+/// volumes of the page before it, as the API does.
+fn overlapping(total: u128) -> List {
+    List {
+        overlap: 2,
+        ..List::of(total)
     }
 }
 
-async fn serve(total: usize, delay: Duration) -> (MockServer, Arc<Mutex<Vec<(Instant, usize, usize)>>>) {
+async fn serve(list: List) -> MockServer {
     let server = MockServer::start().await;
-    let asked = Arc::new(Mutex::new(Vec::new()));
     Mock::given(method("GET"))
         .and(path("/books/v1/volumes"))
-        .respond_with(Shelf {
-            total,
-            delay,
-            asked: asked.clone(),
-        })
+        .respond_with(list)
         .mount(&server)
         .await;
-    (server, asked)
+    server
 }
 
-fn ids(out: &std::process::Output) -> Vec<String> {
+fn ids(out: &Output) -> Vec<String> {
     let got: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     got.iter()
         .map(|v| v["id"].as_str().unwrap().to_string())
@@ -63,7 +40,7 @@ fn ids(out: &std::process::Output) -> Vec<String> {
 
 #[tokio::test]
 async fn pages_are_deduplicated_and_in_order() {
-    let (server, asked) = serve(1000, Duration::ZERO).await;
+    let server = serve(overlapping(1000)).await;
     let sb = Sandbox::new();
     let out = sb
         .cmd(&api(&server))
@@ -74,14 +51,21 @@ async fn pages_are_deduplicated_and_in_order() {
     let want: Vec<String> = (0..137).map(|i| format!("v{i}")).collect();
     assert_eq!(ids(&out), want);
     // Four pages, then one more to make up for the six repeats.
-    let mut pages: Vec<(usize, usize)> = asked.lock().unwrap().iter().map(|a| (a.1, a.2)).collect();
+    let mut pages: Vec<(u32, u32)> = queries(&server)
+        .await
+        .iter()
+        .map(|q| {
+            let get = |k| param(q, k).unwrap().parse().unwrap();
+            (get("startIndex"), get("maxResults"))
+        })
+        .collect();
     pages.sort();
     assert_eq!(pages, [(0, 40), (40, 40), (80, 40), (120, 17), (137, 40)]);
 }
 
 #[tokio::test]
 async fn stops_when_the_list_ends() {
-    let (server, _) = serve(90, Duration::ZERO).await;
+    let server = serve(overlapping(90)).await;
     let sb = Sandbox::new();
     let out = sb
         .cmd(&api(&server))
@@ -93,34 +77,70 @@ async fn stops_when_the_list_ends() {
     assert_eq!(ids(&out), want);
 }
 
-/// After the first page, the others are asked for together, up to `--jobs`.
+fn is_later_page(call: &Call) -> bool {
+    (40..160).contains(&call.number("startIndex"))
+}
+
+fn page(call: &Call) -> Reply {
+    Reply::ok(&overlapping(1000).page(call.number("startIndex"), call.number("maxResults")))
+}
+
+/// After the first page, the others are asked for together, up to `--jobs`:
+/// with 4, the fake holds each later page until all three have come, which
+/// only a run that asks for them at once can pass.
 #[tokio::test]
-async fn later_pages_are_fetched_concurrently_up_to_jobs() {
-    for (jobs, together) in [("4", true), ("1", false)] {
-        let (server, asked) = serve(1000, Duration::from_millis(200)).await;
-        let sb = Sandbox::new();
-        let out = sb
-            .cmd(&api(&server))
-            .args(["search", "dune", "--limit", "160", "--json", "--jobs", jobs])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(ids(&out).len(), 160);
-        let asked = asked.lock().unwrap();
-        let first = asked.iter().find(|a| a.1 == 0).unwrap().0;
-        let later: Vec<Instant> = asked
-            .iter()
-            .filter(|a| (40..160).contains(&a.1))
-            .map(|a| a.0)
-            .collect();
-        assert_eq!(later.len(), 3);
-        // None of the later pages is asked for before the first one is answered.
-        assert!(later.iter().all(|t| *t - first >= Duration::from_millis(190)));
-        let spread = *later.iter().max().unwrap() - *later.iter().min().unwrap();
-        if together {
-            assert!(spread < Duration::from_millis(150), "--jobs {jobs}: {spread:?}");
-        } else {
-            assert!(spread >= Duration::from_millis(380), "--jobs {jobs}: {spread:?}");
+async fn later_pages_are_fetched_together_up_to_jobs() {
+    let all_three = Arc::new(tokio::sync::Barrier::new(3));
+    let fake = FakeApi::start(move |call| {
+        let all_three = all_three.clone();
+        async move {
+            if is_later_page(&call)
+                && tokio::time::timeout(fake::HOLD_LIMIT, all_three.wait())
+                    .await
+                    .is_err()
+            {
+                return Reply::gave_up("the other later pages");
+            }
+            page(&call)
         }
-    }
+    });
+    let sb = Sandbox::new();
+    let out = run(sb
+        .cmd(&fake.api())
+        .args(["search", "dune", "--limit", "160", "--json", "--jobs", "4"]))
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ids(&out).len(), 160);
+    let events = fake.events();
+    assert_eq!(fake.calls().iter().filter(|c| is_later_page(c)).count(), 3);
+    assert_eq!(fake::most_at_once(&events, is_later_page), 3, "{events:?}");
+    // None of the later pages is asked for before the first one is answered.
+    let first_answered = events
+        .iter()
+        .position(|e| e.step == fake::Step::Answered && e.call.number("startIndex") == 0)
+        .unwrap();
+    let first_later = events.iter().position(|e| is_later_page(&e.call)).unwrap();
+    assert!(first_answered < first_later, "{events:?}");
+}
+
+/// With `--jobs 1`, one page at a time. Each later page takes a while, so
+/// that asking for two at once would show; a busy machine cannot fake it.
+#[tokio::test]
+async fn one_job_asks_for_one_page_at_a_time() {
+    let fake = FakeApi::start(|call| async move {
+        if is_later_page(&call) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        page(&call)
+    });
+    let sb = Sandbox::new();
+    let out = run(sb
+        .cmd(&fake.api())
+        .args(["search", "dune", "--limit", "160", "--json", "--jobs", "1"]))
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ids(&out).len(), 160);
+    assert_eq!(fake.calls().iter().filter(|c| is_later_page(c)).count(), 3);
+    let events = fake.events();
+    assert_eq!(fake::most_at_once(&events, |_| true), 1, "{events:?}");
 }

@@ -1,8 +1,11 @@
+//! Shelves: another user's public ones and your own (add, remove, move,
+//! clear), by id or by name.
+
 use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::*;
+use crate::support::*;
 
 const USER: &str = "106196942824430802445";
 
@@ -105,7 +108,10 @@ async fn a_whole_shelf_pages_by_forty() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/books/v1/users/{USER}/bookshelves/0/volumes")))
-        .respond_with(paged_list(130, 130, None))
+        .respond_with(List {
+            total_items: Some(130),
+            ..List::of(130)
+        })
         .mount(&server)
         .await;
     let sb = Sandbox::new();
@@ -165,14 +171,8 @@ const TOKEN: &str = "ya29.SHELVES-test-access-token";
 
 fn logged_in() -> Sandbox {
     let sb = Sandbox::new();
-    crate::auth::write_credentials(&sb, TOKEN, 3000, Some("1//refresh-for-shelves"));
+    sb.write_credentials(TOKEN, 3000, Some("1//refresh-for-shelves"));
     sb
-}
-
-fn bearer(req: &wiremock::Request) -> Option<String> {
-    req.headers
-        .get("authorization")
-        .map(|v| v.to_str().unwrap().to_string())
 }
 
 async fn my_library(server: &MockServer) {
@@ -182,7 +182,7 @@ async fn my_library(server: &MockServer) {
             "authorization",
             format!("Bearer {TOKEN}").as_str(),
         ))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(fixture_json("shelves_mine.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture_json("shelves_mine.json")))
         .mount(server)
         .await;
 }
@@ -207,7 +207,7 @@ async fn your_shelves_with_your_token() {
         .unwrap();
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(got, fixture_json("shelves_mine.json")["items"]);
-    crate::auth::assert_no_secrets(&out, None);
+    assert_no_secrets(&out, None);
 }
 
 #[tokio::test]
@@ -218,7 +218,7 @@ async fn your_shelf_volumes_by_name() {
     page["totalItems"] = 2.into();
     Mock::given(method("GET"))
         .and(path("/books/v1/mylibrary/bookshelves/1004/volumes"))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(page))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
         .expect(1)
         .mount(&server)
         .await;
@@ -231,7 +231,10 @@ async fn your_shelf_volumes_by_name() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 3, "{}", stdout(&out));
     for req in server.received_requests().await.unwrap() {
-        assert_eq!(bearer(&req).as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+        assert_eq!(
+            authorization(&req).as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
     }
 }
 
@@ -242,7 +245,7 @@ async fn add_remove_move_and_clear() {
     for action in ["addVolume", "removeVolume", "moveVolume", "clearVolumes"] {
         Mock::given(method("POST"))
             .and(path(format!("/books/v1/mylibrary/bookshelves/2/{action}")))
-            .respond_with(wiremock::ResponseTemplate::new(204))
+            .respond_with(ResponseTemplate::new(204))
             .expect(1)
             .mount(&server)
             .await;
@@ -287,7 +290,10 @@ async fn add_remove_move_and_clear() {
     assert_eq!(q(2, "volumePosition").as_deref(), Some("3"));
     assert_eq!(q(3, "volumeId"), None);
     for p in &posts {
-        assert_eq!(bearer(p).as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+        assert_eq!(
+            authorization(p).as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
     }
 }
 
@@ -296,9 +302,7 @@ async fn shelf_errors_carry_googles_message() {
     let server = MockServer::start().await;
     my_library(&server).await;
     let error = |code: u16, reason: &str, message: &str| {
-        wiremock::ResponseTemplate::new(code).set_body_json(serde_json::json!({
-            "error": {"code": code, "message": message, "errors": [{"reason": reason, "message": message}]}
-        }))
+        ResponseTemplate::new(code).set_body_json(api_error(code, reason, message))
     };
     Mock::given(method("POST"))
         .and(path("/books/v1/mylibrary/bookshelves/7/addVolume"))
@@ -311,36 +315,27 @@ async fn shelf_errors_carry_googles_message() {
         .mount(&server)
         .await;
     let sb = logged_in();
-    let out = sb
-        .cmd(&api(&server))
-        .args(["shelves", "add", "my ebooks", "x1"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr(&out),
-        "gbooks: error: 403 forbidden: Cannot add volumes to this shelf.\n"
-    );
-    let out = sb
-        .cmd(&api(&server))
-        .args(["shelves", "add", "to read", "nope"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        stderr(&out),
-        "gbooks: error: 404 notFound: The volume ID could not be found.\n"
-    );
-    let out = sb
-        .cmd(&api(&server))
-        .args(["shelves", "remove", "wish list", "x1"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        stderr(&out),
-        "gbooks: error: no shelf named \"wish list\"; shelves: favorites, my google ebooks, reading now, space opera, to read\n"
-    );
+    for (args, code, said) in [
+        (
+            ["add", "my ebooks", "x1"],
+            1,
+            "gbooks: error: 403 forbidden: Cannot add volumes to this shelf.\n",
+        ),
+        (
+            ["add", "to read", "nope"],
+            3,
+            "gbooks: error: 404 notFound: The volume ID could not be found.\n",
+        ),
+        (
+            ["remove", "wish list", "x1"],
+            2,
+            "gbooks: error: no shelf named \"wish list\"; shelves: favorites, my google ebooks, reading now, space opera, to read\n",
+        ),
+    ] {
+        let out = sb.cmd(&api(&server)).arg("shelves").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), said, "{args:?}");
+    }
 }
 
 #[tokio::test]
@@ -360,5 +355,53 @@ async fn public_shelves_never_carry_your_token() {
     // The shelf list, then the shelf's volumes: the second list comes from the
     // cache, which only answers without a token.
     assert_eq!(requests.len(), 2);
-    assert!(requests.iter().all(|r| bearer(r).is_none()));
+    assert!(requests.iter().all(|r| authorization(r).is_none()));
+}
+
+/// Another user's shelves: an unknown user or shelf is "not found" (3), a
+/// private one is a failure (1), each with Google's message.
+#[tokio::test]
+async fn public_shelf_errors_carry_their_code() {
+    let server = MockServer::start().await;
+    let error = |code: u16, reason: &str| {
+        ResponseTemplate::new(code).set_body_json(api_error(code, reason, &format!("{reason} here")))
+    };
+    Mock::given(method("GET"))
+        .and(path("/books/v1/users/nobody/bookshelves"))
+        .respond_with(error(404, "notFound"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/books/v1/users/u1/bookshelves/9/volumes"))
+        .respond_with(error(403, "forbidden"))
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    for (args, code, want) in [
+        (
+            &["shelves", "--user", "nobody"][..],
+            3,
+            "gbooks: error: 404 notFound: notFound here",
+        ),
+        (
+            &["shelves", "show", "to read", "--user", "nobody"],
+            3,
+            "gbooks: error: 404 notFound: notFound here",
+        ),
+        (
+            &["shelves", "show", "9", "--user", "u1"],
+            1,
+            "gbooks: error: 403 forbidden: forbidden here",
+        ),
+        (&["shelves", "--user", " "], 2, "gbooks: error: empty --user"),
+    ] {
+        let out = sb.cmd(&api(&server)).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(
+            one_error_line(&out).starts_with(want),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -2,7 +2,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn shows_one_volume_in_detail() {

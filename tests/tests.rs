@@ -1,18 +1,28 @@
 //! One integration test binary (it links once): each module runs the real
-//! `gbooks` binary against local fakes.
+//! `gbooks` binary against local fakes, and is named for the behaviour it
+//! covers. `support` holds what they share.
+
+mod support;
 
 mod auth;
 mod auth_keyring;
 mod cache;
-mod common;
-mod daily;
+mod colour_and_quiet;
+mod config;
 mod errors;
-mod hardening;
 mod isbn;
 mod layers;
-mod oauth_fake;
+mod login;
+mod on_a_terminal;
+mod open;
 mod paging;
+mod pipes_and_signals;
+mod requests;
 mod search;
+mod secrets;
+mod shell;
 mod shelves;
 mod show;
+mod terminal_safety;
 mod tls;
+mod usage;

@@ -1,177 +1,86 @@
 //! TLS with the platform's roots: a corporate CA given through
-//! SSL_CERT_FILE is trusted, and an unknown one is not. The server is
-//! Python's, the certificate openssl's; the test is skipped without them.
+//! SSL_CERT_FILE is trusted, and an unknown one is not. The test makes its
+//! own CA and a certificate for 127.0.0.1 that it signed.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 
-use crate::common::*;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::ServerConfig;
 
-const SERVER: &str = r#"
-import http.server, ssl, sys
-body = b'{"kind":"books#volumes","totalItems":1,"items":[{"id":"tls1","volumeInfo":{"title":"Over TLS"}}]}'
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a): pass
-srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print(srv.server_address[1], flush=True)
-srv.serve_forever()
-"#;
+use crate::support::fake::{FakeApi, Reply};
+use crate::support::*;
 
-struct Server(Child);
+/// A test CA (its certificate as PEM) and a TLS setup for 127.0.0.1 with a
+/// certificate that the CA signed.
+fn test_ca() -> (String, tokio_rustls::TlsAcceptor) {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name.push(DnType::CommonName, "gbooks test CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, "127.0.0.1");
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-        || Command::new(tool)
-            .arg("version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-}
-
-/// A test CA, a certificate for 127.0.0.1 that it signed, and a server using it.
-fn start(dir: &Path) -> (Server, u16) {
-    let openssl = |args: &[&str]| {
-        let status = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "openssl {args:?}");
-    };
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=gbooks test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "leaf.csr",
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        "leaf.ext",
-        "-out",
-        "leaf.pem",
-    ]);
-    let (cert, key) = (dir.join("leaf.pem"), dir.join("key.pem"));
-    let mut child = Command::new("python3")
-        .args(["-c", SERVER])
-        .arg(&cert)
-        .arg(&key)
-        .stdout(Stdio::piped())
-        .spawn()
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf_cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().parse().unwrap();
-    (Server(child), port)
+    (ca_pem, tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
-#[test]
-fn ssl_cert_file_adds_a_trusted_ca() {
-    if !have("openssl") || !have("python3") {
-        eprintln!("skipped: needs openssl and python3");
-        return;
-    }
+#[tokio::test]
+async fn ssl_cert_file_adds_a_trusted_ca() {
+    let (ca_pem, tls) = test_ca();
+    let mut page = volumes(vec![volume("tls1", "Over TLS")]);
+    page["totalItems"] = 1.into();
+    let server = FakeApi::start_tls(tls, move |_| std::future::ready(Reply::ok(&page)));
     let sb = Sandbox::new();
-    let (_server, port) = start(sb.dir.path());
-    let base = format!("https://127.0.0.1:{port}/books/v1");
+    let ca_file = sb.dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let base = server.api();
 
-    let out = sb
+    let out = run(sb
         .cmd(&base)
         .args(["search", "x", "--json", "--no-cache"])
-        .env("SSL_CERT_FILE", sb.dir.path().join("ca.pem"))
-        .output()
-        .unwrap();
+        .env("SSL_CERT_FILE", &ca_file))
+    .await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("Over TLS"));
 
-    // Without it, the same certificate is refused, in one line, after retries.
-    let out = sb
+    // Without it, the same certificate is refused, in one line.
+    let out = run(sb
         .cmd(&base)
-        .args(["search", "x", "--no-cache", "--timeout", "2"])
-        .output()
-        .unwrap();
+        .args(["search", "x", "--no-cache", "--timeout", "2"]))
+    .await;
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    let line = one_error_line(&out);
     assert!(
-        err.starts_with("gbooks: error: cannot reach 127.0.0.1: "),
-        "{err}"
+        line.starts_with("gbooks: error: cannot reach 127.0.0.1: "),
+        "{line}"
     );
-    assert!(err.contains("certificate"), "{err}");
+    assert!(line.contains("certificate"), "{line}");
 
     // A certificate that does not verify is final: one attempt, no retries.
-    let out = sb
-        .cmd(&base)
-        .args(["-v", "search", "x", "--no-cache"])
-        .output()
-        .unwrap();
+    let out = run(sb.cmd(&base).args(["-v", "search", "x", "--no-cache"])).await;
+    assert_eq!(out.status.code(), Some(1));
     let attempts = stderr(&out).lines().filter(|l| l.starts_with("GET ")).count();
     assert_eq!(attempts, 1, "{}", stderr(&out));
+    // Only the trusted run got as far as a request.
+    assert_eq!(server.calls().len(), 1);
 }

@@ -1,13 +1,15 @@
 //! A fake Google OAuth server on 127.0.0.1: an authorization endpoint that
 //! records the PKCE challenge and redirects to gbooks' listener, a token
-//! endpoint that checks the verifier and counts refreshes, and fake browsers.
-
-#![allow(dead_code)]
+//! endpoint that checks the verifier and counts refreshes; and the browser,
+//! played by the test itself.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Output;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
 
 use base64::Engine as _;
 use serde_json::json;
@@ -15,7 +17,7 @@ use sha2::Digest as _;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::common::Sandbox;
+use super::Sandbox;
 
 pub const CLIENT_ID: &str = "1234-fake.apps.googleusercontent.com";
 pub const CLIENT_SECRET: &str = "GOCSPX-client-SECRET-7f3a";
@@ -35,7 +37,8 @@ pub fn secrets() -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    all.extend((1..=8).map(refreshed));
+    // Enough for the longest run of refreshes one fake serves.
+    all.extend((1..=200).map(refreshed));
     all
 }
 
@@ -99,31 +102,39 @@ impl OAuthFake {
         self.state.lock().unwrap().complaints.clone()
     }
 
+    pub fn auth_uri(&self) -> String {
+        format!("{}/o/oauth2/auth", self.server.uri())
+    }
+
+    pub fn token_uri(&self) -> String {
+        format!("{}/token", self.server.uri())
+    }
+
     /// A Desktop app's client_secret.json pointing at this fake.
     pub fn client_secret_json(&self) -> String {
-        json!({
-            "installed": {
-                "client_id": CLIENT_ID,
-                "project_id": "gbooks-test",
-                "auth_uri": format!("{}/o/oauth2/auth", self.server.uri()),
-                "token_uri": format!("{}/token", self.server.uri()),
-                "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
-                "client_secret": CLIENT_SECRET,
-                "redirect_uris": ["http://localhost"]
-            }
-        })
-        .to_string()
+        client_secret_json(&self.auth_uri(), &self.token_uri())
     }
 
     /// Writes the client file where gbooks looks for it (the config dir).
     pub fn install_client_secret(&self, sb: &Sandbox) {
-        std::fs::create_dir_all(sb.config_dir()).unwrap();
-        std::fs::write(
-            sb.config_dir().join("client_secret.json"),
-            self.client_secret_json(),
-        )
-        .unwrap();
+        sb.install_client(&self.auth_uri(), &self.token_uri());
     }
+}
+
+/// A Desktop app's client_secret.json, as the Google Cloud console gives it.
+pub fn client_secret_json(auth_uri: &str, token_uri: &str) -> String {
+    json!({
+        "installed": {
+            "client_id": CLIENT_ID,
+            "project_id": "gbooks-test",
+            "auth_uri": auth_uri,
+            "token_uri": token_uri,
+            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+            "client_secret": CLIENT_SECRET,
+            "redirect_uris": ["http://localhost"]
+        }
+    })
+    .to_string()
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {
@@ -257,60 +268,44 @@ impl Respond for Token {
     }
 }
 
-/// A `$BROWSER` that loads the consent URL with curl and follows the
-/// redirect to gbooks' listener, keeping the page it got.
-pub fn curl_browser(dir: &Path) -> PathBuf {
-    script(
-        dir,
-        "curl-browser",
-        &format!(
-            "printf '%s\\n' \"$1\" >> '{d}/browser-urls'\n\
-             curl -sS -L --max-redirs 2 --max-time 30 -o '{d}/browser-page.html' \"$1\" 2>> '{d}/browser-errors'\n\
-             touch '{d}/browser-done'\n",
-            d = dir.display()
-        ),
-    )
+/// A `$BROWSER` that only writes down the URL it is given: the test plays
+/// the browser with its own HTTP client. `sh` reads the script: executing a
+/// file just written can fail with ETXTBSY while other tests fork.
+pub fn recording_browser(dir: &Path) -> String {
+    let p = dir.join("recording-browser");
+    let script = format!(
+        "printf '%s\\n' \"$1\" >> '{}'\n",
+        dir.join("browser-urls").display()
+    );
+    std::fs::write(&p, script).unwrap();
+    format!("sh {}", p.display())
 }
 
-/// The page the curl browser ended on, once it is done.
-pub async fn browser_page(dir: &Path) -> String {
-    for _ in 0..200 {
-        if dir.join("browser-done").exists() {
-            return std::fs::read_to_string(dir.join("browser-page.html")).unwrap_or_default();
+/// The URLs a recording browser in `dir` was given, each written whole.
+pub fn opened_urls(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("browser-urls")).unwrap_or_default();
+    // A line is done once its newline is there.
+    let done = text.rfind('\n').map_or("", |end| &text[..end]);
+    done.lines().map(str::to_string).collect()
+}
+
+/// Waits for the first URL a recording browser in `dir` was given; `None`
+/// when `gbooks` ended without opening one.
+pub async fn wait_for_url<T>(dir: &Path, gbooks: &tokio::task::JoinHandle<T>) -> Option<String> {
+    let started = Instant::now();
+    loop {
+        if let Some(url) = opened_urls(dir).into_iter().next() {
+            return Some(url);
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the browser never finished");
-}
-
-/// A `$BROWSER` that only writes down the URL: the test plays the browser.
-pub fn recording_browser(dir: &Path) -> PathBuf {
-    script(
-        dir,
-        "recording-browser",
-        &format!("printf '%s\\n' \"$1\" >> '{}/browser-urls'\n", dir.display()),
-    )
-}
-
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p
-}
-
-/// Waits for the URL a recording browser was given.
-pub async fn browser_url(dir: &Path) -> String {
-    for _ in 0..200 {
-        if let Ok(text) = std::fs::read_to_string(dir.join("browser-urls")) {
-            if let Some(line) = text.lines().next() {
-                return line.to_string();
-            }
+        if gbooks.is_finished() {
+            return opened_urls(dir).into_iter().next();
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the browser was never opened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the browser was never opened");
 }
 
 /// Plays the user in the browser: asks the fake for consent and returns
@@ -323,4 +318,38 @@ pub async fn consent(auth_url: &str) -> String {
     let r = client.get(auth_url).send().await.unwrap();
     assert_eq!(r.status(), 302, "{}", r.text().await.unwrap_or_default());
     r.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// A `gbooks login` run, with what its browser saw.
+pub struct BrowserLogin {
+    pub out: Output,
+    /// The consent URL gbooks opened.
+    pub url: String,
+    /// The page gbooks' listener answered the redirect with.
+    pub page: String,
+}
+
+/// Runs `cmd` (a `gbooks … login`) with a browser that the test plays: it
+/// takes the consent URL gbooks opened, asks the fake for consent and
+/// follows the redirect to gbooks' listener, as a user's browser would.
+pub async fn login_in_browser(mut cmd: Command, dir: &Path) -> BrowserLogin {
+    let _ = std::fs::remove_file(dir.join("browser-urls"));
+    cmd.env("BROWSER", recording_browser(dir));
+    let gbooks = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    let (url, page) = match wait_for_url(dir, &gbooks).await {
+        Some(url) => {
+            let callback = consent(&url).await;
+            let page = match reqwest::get(&callback).await {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(e) => format!("(the listener did not answer: {e})"),
+            };
+            (url, page)
+        }
+        None => (String::new(), String::new()),
+    };
+    BrowserLogin {
+        out: gbooks.await.unwrap(),
+        url,
+        page,
+    }
 }
