@@ -1,6 +1,7 @@
 //! The only place that writes to stdout. Commands hand it data; it renders
 //! a table for people, or JSON, JSON Lines or CSV for scripts.
 
+pub mod bib;
 pub mod names;
 
 use std::io::{self, IsTerminal, Write};
