@@ -831,3 +831,343 @@ mod tests {
         assert_eq!(langid(""), None);
     }
 }
+
+/// Real readers must accept what we write and read back what we meant:
+/// pandoc (and its citeproc), Python's bibtexparser (v1 API) and rispy.
+/// A missing reader fails the test; `.ci/run` installs them.
+#[cfg(test)]
+mod readers {
+    use std::io::Write;
+    use std::process::{Command, Output};
+
+    use super::*;
+
+    const FIXTURES: [&str; 6] = [
+        include_str!("../../tests/fixtures/bib/hard_names.json"),
+        include_str!("../../tests/fixtures/bib/samples/volumes.get__AbyoDwAAQBAJ.json"),
+        include_str!("../../tests/fixtures/bib/samples/volumes.list__q_freedom_writers.json"),
+        include_str!("../../tests/fixtures/bib/samples/volumes.list__q_holidays.json"),
+        include_str!("../../tests/fixtures/bib/samples/volumes.list__q_verity.json"),
+        include_str!("../../tests/fixtures/bib/samples/bookshelves.volumes.list__public_user_shelf1001.json"),
+    ];
+
+    fn volumes() -> Vec<Volume> {
+        let mut out = Vec::new();
+        for text in FIXTURES {
+            let json: Value = serde_json::from_str(text).unwrap();
+            match json.get("items").and_then(Value::as_array) {
+                Some(items) => out.extend(items.iter().map(|v| Volume::from_value(v.clone()).unwrap())),
+                None => out.push(Volume::from_value(json).unwrap()),
+            }
+        }
+        out
+    }
+
+    /// The whole output in `format`, and what each entry means as CSL-JSON.
+    fn render(format: BibFormat) -> (String, Vec<Value>) {
+        let mut writer = BibWriter::new(format);
+        let mut keys = CiteKeys::new();
+        let mut text = String::new();
+        let mut items = Vec::new();
+        for v in volumes() {
+            text.push_str(&writer.entry(&v));
+            items.push(csl_item(&v, &keys.assign(&v)));
+        }
+        (text, items)
+    }
+
+    fn file(suffix: &str, text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f.flush().unwrap();
+        f
+    }
+
+    /// Runs a reader; it must exist, succeed and say nothing on stderr.
+    fn run(program: &str, args: &[&str]) -> String {
+        let out: Output = Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program} ({e}); .ci/run installs it"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{program} {args:?} failed: {stderr}");
+        assert!(stderr.is_empty(), "{program} {args:?} warned: {stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn by_id(items: Vec<Value>) -> std::collections::HashMap<String, Value> {
+        items
+            .into_iter()
+            .map(|i| (i["id"].as_str().unwrap().to_string(), i))
+            .collect()
+    }
+
+    /// pandoc reads `path` as `from` into CSL-JSON, and citeproc renders a
+    /// document citing every key without a warning.
+    fn pandoc_reads(path: &str, from: &str, expected: &[Value]) -> std::collections::HashMap<String, Value> {
+        let read: Vec<Value> =
+            serde_json::from_str(&run("pandoc", &["-f", from, "-t", "csljson", path])).unwrap();
+        assert_eq!(read.len(), expected.len());
+
+        let cites: Vec<String> = expected
+            .iter()
+            .map(|i| format!("@{}", i["id"].as_str().unwrap()))
+            .collect();
+        let doc = file(".md", &format!("Cited: [{}].\n", cites.join("; ")));
+        let rendered = run(
+            "pandoc",
+            &[
+                "--citeproc",
+                &format!("--bibliography={path}"),
+                "-f",
+                "markdown",
+                "-t",
+                "plain",
+                "--wrap=none",
+                doc.path().to_str().unwrap(),
+            ],
+        );
+        for text in [
+            "García Márquez",
+            "Cien años de soledad",
+            "Oxford University Press",
+            "村上春樹",
+        ] {
+            assert!(rendered.contains(text), "{text} missing from:\n{rendered}");
+        }
+        by_id(read)
+    }
+
+    /// The fields a reader of `format` must give back as we meant them.
+    fn assert_same(format: &str, ours: &Value, theirs: &Value, fields: &[&str]) {
+        let id = &ours["id"];
+        for field in fields {
+            let (mut ours, mut theirs) = (ours.get(field).cloned(), theirs.get(field).cloned());
+            // pandoc writes numbers as strings ("number-of-pages": "417").
+            if let Some(n) = ours.as_ref().and_then(Value::as_u64) {
+                ours = Some(n.to_string().into());
+            }
+            // pandoc 2.17 drops \textbraceleft{}, which a stray brace becomes.
+            let title = ours.as_ref().and_then(Value::as_str).unwrap_or("");
+            if *field == "title" && escape(title).contains("\\textbrace") {
+                let unbraced =
+                    |v: Option<Value>| v.and_then(|v| v.as_str().map(|s| s.replace(['{', '}'], "")));
+                (ours, theirs) = (unbraced(ours).map(Value::from), unbraced(theirs).map(Value::from));
+            }
+            // CSL text is inline: pandoc joins the paragraphs of an abstract.
+            if *field == "abstract" {
+                let words = |v: Option<Value>| v.and_then(|v| v.as_str().map(one_line).map(Value::from));
+                (ours, theirs) = (words(ours), words(theirs));
+            }
+            // pandoc sets quotes as LaTeX and CSL print them (' -> ’, "a" -> “a”,
+            // 'a' -> “a” at the outer level): any quote mark matches any other.
+            let straight = |v: Option<Value>| match v {
+                Some(Value::String(s)) => Some(Value::from(s.replace(['‘', '’', '“', '”', '\''], "\""))),
+                v => v,
+            };
+            assert_eq!(straight(theirs), straight(ours), "{format} {id}: {field}");
+        }
+    }
+
+    #[test]
+    fn pandoc_reads_bibtex() {
+        let (text, expected) = render(BibFormat::Bibtex);
+        let bib = file(".bibtex", &text);
+        let read = pandoc_reads(bib.path().to_str().unwrap(), "bibtex", &expected);
+        for ours in &expected {
+            let theirs = &read[ours["id"].as_str().unwrap()];
+            assert_same(
+                "bibtex",
+                ours,
+                theirs,
+                &["type", "title", "author", "publisher", "ISBN", "URL"],
+            );
+            // BibTeX has a year only.
+            let year = ours.pointer("/issued/date-parts/0/0");
+            assert_eq!(theirs.pointer("/issued/date-parts/0/0"), year, "{}", ours["id"]);
+        }
+    }
+
+    #[test]
+    fn pandoc_reads_biblatex() {
+        let (text, expected) = render(BibFormat::Biblatex);
+        let bib = file(".bib", &text);
+        let read = pandoc_reads(bib.path().to_str().unwrap(), "biblatex", &expected);
+        let mut languages = 0;
+        for ours in &expected {
+            let theirs = &read[ours["id"].as_str().unwrap()];
+            let fields = [
+                "type",
+                "title",
+                "author",
+                "issued",
+                "publisher",
+                "ISBN",
+                "number-of-pages",
+                "URL",
+            ];
+            assert_same("biblatex", ours, theirs, &fields);
+            // langid comes back as a BCP 47 tag: "english" -> "en-US".
+            let code = ours["language"].as_str().unwrap_or("");
+            match (langid(code), theirs["language"].as_str()) {
+                (Some(_), Some(tag)) => {
+                    assert_eq!(tag.split('-').next(), code.split('-').next(), "{}", ours["id"]);
+                    languages += 1;
+                }
+                (None, None) => {}
+                other => panic!("{}: language {code}: {other:?}", ours["id"]),
+            }
+        }
+        assert!(languages > 30, "{languages}");
+    }
+
+    /// Reads a .bib file with bibtexparser's v1 API and prints each entry,
+    /// LaTeX undone, with every author split by BibTeX's rules.
+    const BIBTEXPARSER: &str = r#"
+import json, re, sys
+import bibtexparser
+from bibtexparser.bparser import BibTexParser
+from bibtexparser.customization import splitname
+
+assert bibtexparser.__version__.startswith("1."), bibtexparser.__version__
+SPECIAL = {r"\textasciitilde{}": "~", r"\textasciicircum{}": "^", r"\textbackslash{}": "\\",
+           r"\textbraceleft{}": "{", r"\textbraceright{}": "}"}
+TOKEN = re.compile(r"\\text[a-z]+\{\}|\\[&%$#_{}]|[{}]|[^\\{}]+|\\")
+
+def plain(tex):
+    out = []
+    for t in TOKEN.findall(tex):
+        if t in SPECIAL: out.append(SPECIAL[t])
+        elif len(t) == 2 and t[0] == "\\": out.append(t[1])
+        elif t in "{}": pass
+        else: out.append(t)
+    return "".join(out)
+
+def names(field):
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(field):
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth == 0 and field.startswith(" and ", i):
+            parts.append(field[start:i]); start = i + 5
+    return parts + [field[start:]] if field else []
+
+parser = BibTexParser(common_strings=False, interpolate_strings=False)
+with open(sys.argv[1], encoding="utf-8") as f:
+    db = bibtexparser.load(f, parser=parser)
+out = []
+for e in db.entries:
+    e = dict(e)
+    authors = [{k: plain(" ".join(v)) for k, v in splitname(n, strict_mode=True).items()}
+               for n in names(e.pop("author", ""))]
+    e = {k: plain(v) for k, v in e.items()}
+    e["author"] = authors
+    out.append(e)
+print(json.dumps(out))
+"#;
+
+    #[test]
+    fn bibtexparser_reads_bibtex() {
+        let (text, expected) = render(BibFormat::Bibtex);
+        let bib = file(".bib", &text);
+        let read: Vec<Value> = serde_json::from_str(&run(
+            "python3",
+            &["-c", BIBTEXPARSER, bib.path().to_str().unwrap()],
+        ))
+        .unwrap();
+        assert_eq!(read.len(), expected.len());
+        for (v, (theirs, ours)) in volumes().iter().zip(read.iter().zip(&expected)) {
+            let r = Record::of(v);
+            let split = |n: &Name| match n {
+                Name::Literal(s) => json!({"first": "", "von": "", "last": s, "jr": ""}),
+                Name::Person(p) => {
+                    json!({"first": p.given, "von": p.particle, "last": p.family, "jr": p.suffix})
+                }
+            };
+            let mut want = json!({
+                "ENTRYTYPE": "book",
+                "ID": ours["id"],
+                "url": r.url,
+                "note": format!("Google Books ID: {}", r.id),
+                "author": r.authors.iter().map(split).collect::<Vec<_>>(),
+            });
+            let optional = [
+                ("title", r.title.clone()),
+                ("year", r.date.first().map(|y| y.to_string())),
+                ("publisher", r.publisher.clone()),
+                ("isbn", r.isbn.clone()),
+                ("pages", r.pages.map(|n| n.to_string())),
+                ("language", r.language.clone()),
+            ];
+            for (field, value) in optional {
+                if let Some(value) = value {
+                    want[field] = value.into();
+                }
+            }
+            assert_eq!(theirs, &want);
+        }
+    }
+
+    /// rispy's reading of a .ris file, as JSON.
+    const RISPY: &str = r#"
+import json, sys
+import rispy
+with open(sys.argv[1], encoding="utf-8") as f:
+    print(json.dumps(rispy.load(f)))
+"#;
+
+    #[test]
+    fn rispy_reads_ris() {
+        let (text, _) = render(BibFormat::Ris);
+        let ris = file(".ris", &text);
+        let read: Vec<Value> =
+            serde_json::from_str(&run("python3", &["-c", RISPY, ris.path().to_str().unwrap()])).unwrap();
+        let volumes = volumes();
+        assert_eq!(read.len(), volumes.len());
+        for (v, theirs) in volumes.iter().zip(&read) {
+            let r = Record::of(v);
+            let mut want = json!({"type_of_reference": "BOOK", "urls": [r.url]});
+            if !r.authors.is_empty() {
+                want["authors"] = r.authors.iter().map(ris_name).collect();
+            }
+            let optional = [
+                ("title", r.title.clone()),
+                ("year", r.date.first().map(|y| y.to_string())),
+                ("publisher", r.publisher.clone()),
+                // rispy calls SN "issn"; for a book it holds the ISBN.
+                ("issn", r.isbn.clone()),
+                ("language", r.language.clone()),
+                ("start_page", r.pages.map(|n| n.to_string())),
+                ("abstract", r.description.as_deref().map(one_line)),
+            ];
+            for (field, value) in optional {
+                if let Some(value) = value {
+                    want[field] = value.into();
+                }
+            }
+            assert_eq!(theirs, &want, "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn pandoc_reads_csl_json() {
+        let (_, expected) = render(BibFormat::Bibtex);
+        let json = file(".json", &serde_json::to_string_pretty(&expected).unwrap());
+        let read = pandoc_reads(json.path().to_str().unwrap(), "csljson", &expected);
+        for ours in &expected {
+            let theirs = &read[ours["id"].as_str().unwrap()];
+            let fields = [
+                "type",
+                "title",
+                "author",
+                "issued",
+                "publisher",
+                "ISBN",
+                "number-of-pages",
+                "language",
+                "URL",
+                "abstract",
+            ];
+            assert_same("csl-json", ours, theirs, &fields);
+        }
+    }
+}
