@@ -116,6 +116,14 @@ pub enum Format {
     Json,
     Jsonl,
     Csv,
+    /// BibTeX @book entries
+    Bibtex,
+    /// BibLaTeX @book entries
+    Biblatex,
+    /// RIS records
+    Ris,
+    /// A CSL-JSON array, for pandoc, Zotero and citeproc
+    CslJson,
 }
 
 #[derive(Debug, Subcommand)]

@@ -158,7 +158,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         <cli::Format as clap::ValueEnum>::from_str(name, true)
             .map_err(|_| {
                 ConfigError::Invalid(format!(
-                    "format = {name:?} in config.toml: expected table, json, jsonl or csv"
+                    "format = {name:?} in config.toml: expected table, json, jsonl, csv, bibtex, biblatex, ris or csl-json"
                 ))
             })?
             .into()
@@ -275,6 +275,10 @@ impl From<cli::Format> for Format {
             cli::Format::Json => Format::Json,
             cli::Format::Jsonl => Format::Jsonl,
             cli::Format::Csv => Format::Csv,
+            cli::Format::Bibtex => Format::Bibtex,
+            cli::Format::Biblatex => Format::Biblatex,
+            cli::Format::Ris => Format::Ris,
+            cli::Format::CslJson => Format::CslJson,
         }
     }
 }

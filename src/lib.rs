@@ -64,66 +64,8 @@ pub mod cli;
 #[doc(hidden)]
 pub mod error;
 
-use cli::{Cli, Command};
-use commands::Context;
-use output::Output;
-
 /// Runs one command line to completion.
 #[doc(hidden)]
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = config::resolve(&cli.global, &config::ProcessEnv)?;
-    init_logging(settings.verbose);
-    messages::set_quiet(settings.quiet);
-    // Long lists and details are paged; prompts and secrets never are.
-    let pages = match &cli.command {
-        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
-        Command::Shelves(args) => matches!(
-            args.action,
-            None | Some(cli::ShelvesCommand::List { .. } | cli::ShelvesCommand::Show { .. })
-        ),
-        Command::Cache(_) => settings.format == output::Format::Json,
-        _ => false,
-    };
-    let pager = settings.pager.clone().filter(|_| pages);
-    let mut out = Output::stdout(settings.format, settings.color, pager);
-    let ctx = Context::new(settings);
-    let result = dispatch(&cli, &ctx, &mut out).await;
-    let closed = out.close();
-    result.and(closed.map_err(Into::into))
-}
-
-async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
-    match &cli.command {
-        Command::Search(args) => commands::search::run(ctx, args, out).await,
-        Command::Show(args) => commands::show::run(ctx, args, out).await,
-        Command::Shelves(args) => commands::shelves::run(ctx, args, out).await,
-        Command::Open { volume_id } => commands::open::run(ctx, volume_id),
-        Command::Completions { shell } => commands::shell::completions(*shell, out),
-        Command::Man => commands::shell::man(out),
-        Command::Cache(cmd) => commands::cache::run(ctx, cmd, out),
-        Command::Login(args) => commands::auth::login(ctx, args).await,
-        Command::Logout => commands::auth::logout(ctx).await,
-        Command::Auth(args) => commands::auth::run(ctx, args, out).await,
-        Command::Isbn(args) => commands::isbn::run(ctx, args, out).await,
-    }
-}
-
-fn init_logging(verbose: u8) {
-    if verbose == 0 {
-        return;
-    }
-    let level = if verbose > 1 {
-        tracing::Level::DEBUG
-    } else {
-        tracing::Level::INFO
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .without_time()
-        .with_target(false)
-        .with_level(false)
-        // Its own complaint about a closed stderr would panic in eprintln.
-        .log_internal_errors(false)
-        .try_init();
+pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    commands::run(cli).await
 }

@@ -30,7 +30,7 @@ fn usage_errors_are_one_line() {
         ),
         (
             &["search", "x", "--format", "xml"],
-            "gbooks: error: invalid value 'xml' for '--format <FORMAT>' [possible values: table, json, jsonl, csv]; see 'gbooks search --help'",
+            "gbooks: error: invalid value 'xml' for '--format <FORMAT>' [possible values: table, json, jsonl, csv, bibtex, biblatex, ris, csl-json]; see 'gbooks search --help'",
         ),
         (
             &["serch", "x"],

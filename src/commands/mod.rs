@@ -19,10 +19,83 @@ use anyhow::Context as _;
 use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
 use crate::books::{self, Client, Volume, VolumesPage};
+use crate::cli::{Cli, Command, ShelvesCommand};
 use crate::config::Settings;
+use crate::error::UsageError;
 use crate::http::{self, Http};
+use crate::output::Format;
 use crate::output::Output;
 use crate::progress::Progress;
+
+/// Runs one command line to completion: settings, the output, the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = crate::config::resolve(&cli.global, &crate::config::ProcessEnv)?;
+    init_logging(settings.verbose);
+    crate::messages::set_quiet(settings.quiet);
+    let volumes = match &cli.command {
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Shelves(args) => matches!(args.action, Some(ShelvesCommand::Show { .. })),
+        _ => false,
+    };
+    if settings.format.is_citation() && !volumes {
+        return Err(UsageError::new(
+            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn or shelves show",
+        )
+        .into());
+    }
+    // Long lists and details are paged; prompts and secrets never are.
+    let pages = match &cli.command {
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Shelves(args) => matches!(
+            args.action,
+            None | Some(ShelvesCommand::List { .. } | ShelvesCommand::Show { .. })
+        ),
+        Command::Cache(_) => settings.format == Format::Json,
+        _ => false,
+    };
+    let pager = settings.pager.clone().filter(|_| pages);
+    let mut out = Output::stdout(settings.format, settings.color, pager);
+    let ctx = Context::new(settings);
+    let result = dispatch(&cli, &ctx, &mut out).await;
+    let closed = out.close();
+    result.and(closed.map_err(Into::into))
+}
+
+async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Search(args) => search::run(ctx, args, out).await,
+        Command::Show(args) => show::run(ctx, args, out).await,
+        Command::Shelves(args) => shelves::run(ctx, args, out).await,
+        Command::Open { volume_id } => open::run(ctx, volume_id),
+        Command::Completions { shell } => shell::completions(*shell, out),
+        Command::Man => shell::man(out),
+        Command::Cache(cmd) => cache::run(ctx, cmd, out),
+        Command::Login(args) => auth::login(ctx, args).await,
+        Command::Logout => auth::logout(ctx).await,
+        Command::Auth(args) => auth::run(ctx, args, out).await,
+        Command::Isbn(args) => isbn::run(ctx, args, out).await,
+    }
+}
+
+fn init_logging(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let level = if verbose > 1 {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::INFO
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        // Its own complaint about a closed stderr would panic in eprintln.
+        .log_internal_errors(false)
+        .try_init();
+}
 
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {

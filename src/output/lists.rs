@@ -24,6 +24,11 @@ pub trait Listed: Serialize {
     /// Table cells, before terminal sanitising.
     fn table_row(&self) -> Vec<String>;
     fn csv_row(&self) -> Vec<String>;
+
+    /// The volume an item stands for, for citation formats.
+    fn volume(&self) -> Option<&Volume> {
+        None
+    }
 }
 
 /// What table and CSV rows of volumes read.
@@ -54,6 +59,10 @@ impl Listed for Volume {
             self.authors(),
             self.year().to_string(),
         ]
+    }
+
+    fn volume(&self) -> Option<&Volume> {
+        Some(self)
     }
 
     fn csv_row(&self) -> Vec<String> {
@@ -138,6 +147,11 @@ impl<'a, T: Listed> List<'a, T> {
                     .map(|c| sanitize::terminal_line(c))
                     .collect(),
             ),
+            Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
+                if let Some(v) = item.volume() {
+                    self.out.cite(v)?;
+                }
+            }
         }
         Ok(())
     }
@@ -152,6 +166,9 @@ impl<'a, T: Listed> List<'a, T> {
             Format::Json => self.out.json(&self.json)?,
             Format::Table if self.rows.is_empty() => crate::messages::status(T::EMPTY),
             Format::Table => self.out.table(T::HEADERS, &self.rows, T::SHRINK)?,
+            Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
+                self.out.finish_citations()?
+            }
             Format::Jsonl | Format::Csv => {}
         }
         self.out.out.flush()?;

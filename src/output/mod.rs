@@ -2,7 +2,9 @@
 //! hand it typed data; it decides how that looks: a table for people, or
 //! JSON, JSON Lines or CSV for scripts.
 
+pub mod bib;
 mod lists;
+pub mod names;
 pub mod records;
 mod table;
 pub mod width;
@@ -47,6 +49,28 @@ pub enum Format {
     Json,
     Jsonl,
     Csv,
+    Bibtex,
+    Biblatex,
+    Ris,
+    CslJson,
+}
+
+impl Format {
+    /// Citation formats show volumes only.
+    pub fn is_citation(self) -> bool {
+        matches!(
+            self,
+            Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson
+        )
+    }
+}
+
+/// Volumes as citations for one output: keys stay unique across it.
+#[derive(Default)]
+struct Citations {
+    writer: Option<bib::BibWriter>,
+    keys: bib::CiteKeys,
+    csl: Vec<serde_json::Value>,
 }
 
 pub struct Output {
@@ -55,6 +79,7 @@ pub struct Output {
     /// The terminal's width when writing to one; piped output is never cut.
     terminal: Option<usize>,
     color: bool,
+    citations: Citations,
 }
 
 impl Output {
@@ -65,6 +90,7 @@ impl Output {
             out,
             terminal,
             color,
+            citations: Citations::default(),
         }
     }
 
@@ -117,7 +143,7 @@ impl Output {
     pub fn fields<T: Listed>(&self) -> Option<&'static str> {
         match self.format {
             Format::Table | Format::Csv => T::FIELDS,
-            Format::Json | Format::Jsonl => None,
+            _ => None,
         }
     }
 
@@ -149,16 +175,52 @@ impl Output {
                 let text = table::detail_text(v, self.terminal.unwrap_or(usize::MAX));
                 self.out.write_all(text.as_bytes())
             }
+            Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
+                self.cite(v)?;
+                self.finish_citations()
+            }
         }?;
         self.out.flush()
+    }
+
+    /// One volume as a citation: entries stream, CSL-JSON items wait.
+    fn cite(&mut self, v: &Volume) -> io::Result<()> {
+        let format = match self.format {
+            Format::Bibtex => bib::BibFormat::Bibtex,
+            Format::Biblatex => bib::BibFormat::Biblatex,
+            Format::Ris => bib::BibFormat::Ris,
+            Format::CslJson => {
+                let id = self.citations.keys.assign(v);
+                self.citations.csl.push(bib::csl_item(v, &id));
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        let entry = self
+            .citations
+            .writer
+            .get_or_insert_with(|| bib::BibWriter::new(format))
+            .entry(v);
+        self.out.write_all(entry.as_bytes())?;
+        self.out.flush()
+    }
+
+    /// The CSL-JSON array, once every volume is in.
+    fn finish_citations(&mut self) -> io::Result<()> {
+        if self.format == Format::CslJson {
+            let items = std::mem::take(&mut self.citations.csl);
+            self.json(&items)?;
+        }
+        Ok(())
     }
 
     /// One record: labelled lines for people; for scripts its JSON object
     /// (CSV: its keys as the header, its values as the row).
     pub fn record<R: Record>(&mut self, record: &R) -> io::Result<()> {
         match self.format {
-            Format::Json => self.json(record)?,
+            Format::Json | Format::CslJson => self.json(record)?,
             Format::Jsonl => self.jsonl(record)?,
+            Format::Bibtex | Format::Biblatex | Format::Ris => self.human(record.human())?,
             Format::Csv => match record.csv() {
                 Csv::Row => {
                     let value = serde_json::to_value(record)?;

@@ -80,6 +80,10 @@ impl Listed for IsbnEntry {
         }
     }
 
+    fn volume(&self) -> Option<&Volume> {
+        self.volume.as_ref()
+    }
+
     fn csv_row(&self) -> Vec<String> {
         let v = self.volume.as_ref();
         let info = v.map(|v| &v.info);
