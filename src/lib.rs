@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod cover;
 pub mod error;
 pub mod isbn;
 pub mod output;
