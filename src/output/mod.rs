@@ -5,6 +5,8 @@
 pub mod bib;
 mod lists;
 pub mod names;
+#[allow(dead_code)] // until `show` draws covers (issue 14)
+pub mod picture;
 pub mod records;
 mod table;
 pub mod width;
