@@ -13,7 +13,7 @@ const RANKS: &[(&str, u8)] = &[
     ("commands", 18),
     ("error", 17),
     ("config", 16),
-    ("cli", 15),
+    ("cli", 14),
     ("output", 14),
     ("browser", 14),
     ("identify", 13),
