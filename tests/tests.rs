@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod auth_keyring;
 mod cache;
+mod citations;
 mod colour_and_quiet;
 mod config;
 mod errors;
