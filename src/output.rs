@@ -1,6 +1,9 @@
 //! The only place that writes to stdout. Commands hand it data; it renders
 //! a table for people, or JSON, JSON Lines or CSV for scripts.
 
+pub mod cite;
+pub mod template;
+
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
