@@ -124,6 +124,12 @@ pub enum Format {
     Ris,
     /// A CSL-JSON array, for pandoc, Zotero and citeproc
     CslJson,
+    /// gbooks cite: a plain reference
+    Text,
+    /// gbooks cite: a reference with <i> and <b>
+    Html,
+    /// gbooks cite: a reference with *emphasis*
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +141,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Look up books by ISBN, from arguments or one a line on stdin
     Isbn(IsbnArgs),
+    /// Print a formatted reference (APA, MLA, Chicago, IEEE, Harvard) for volumes or ISBNs
+    Cite(CiteArgs),
     /// List and change bookshelves (yours after `gbooks login`, or anyone's public ones)
     Shelves(ShelvesArgs),
     /// Open a volume's Google Books page in the browser
@@ -252,6 +260,8 @@ pub struct SearchArgs {
     /// Skip this many results first
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = offset_range())]
     pub offset: u64,
+    #[command(flatten)]
+    pub notes: NotesArgs,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +271,39 @@ pub struct ShowArgs {
     /// How much of the volume the API returns
     #[arg(long, value_enum)]
     pub projection: Option<Projection>,
+    #[command(flatten)]
+    pub notes: NotesArgs,
+}
+
+/// Volumes through a template of your own, to stdout or one file each.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Templates")]
+pub struct NotesArgs {
+    /// Render each volume through this Jinja-style template (- for stdin)
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<std::path::PathBuf>,
+    /// Write one file per volume into DIR instead of stdout (needs --template and --filename)
+    #[arg(long, value_name = "DIR", requires_all = ["template", "filename"])]
+    pub output_dir: Option<std::path::PathBuf>,
+    /// The name of each file, itself a template, e.g. '{{ authors[0] }} - {{ title }}.md'
+    #[arg(long, value_name = "TEMPLATE", requires = "output_dir")]
+    pub filename: Option<String>,
+    /// Replace files that exist already in --output-dir
+    #[arg(long, requires = "output_dir")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Formats: --format text (the default), markdown or html; --json gives {input, id, style, reference} objects; bibtex, biblatex, ris and csl-json give the entries instead."
+)]
+pub struct CiteArgs {
+    /// Volume ids or ISBNs (ISBNs are matched against the volume's own identifiers)
+    #[arg(value_name = "ISBN_OR_ID", required = true)]
+    pub items: Vec<String>,
+    /// apa, mla, chicago, ieee, harvard, or `list` to name them
+    #[arg(long, value_name = "STYLE", default_value = "apa")]
+    pub style: String,
 }
 
 #[derive(Debug, Args)]
@@ -294,6 +337,8 @@ pub enum ShelvesCommand {
         /// Skip this many volumes first
         #[arg(long, default_value_t = 0, value_name = "N", value_parser = offset_range())]
         offset: u64,
+        #[command(flatten)]
+        notes: NotesArgs,
     },
     /// Add a volume to one of your shelves
     Add { shelf: String, volume_id: String },
@@ -323,6 +368,8 @@ pub struct IsbnArgs {
     /// ISBN-10 or ISBN-13, hyphens and spaces allowed
     #[arg(value_name = "ISBN")]
     pub isbns: Vec<String>,
+    #[command(flatten)]
+    pub notes: NotesArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

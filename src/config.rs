@@ -279,6 +279,9 @@ impl From<cli::Format> for Format {
             cli::Format::Biblatex => Format::Biblatex,
             cli::Format::Ris => Format::Ris,
             cli::Format::CslJson => Format::CslJson,
+            cli::Format::Text => Format::Text,
+            cli::Format::Html => Format::Html,
+            cli::Format::Markdown => Format::Markdown,
         }
     }
 }

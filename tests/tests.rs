@@ -8,6 +8,7 @@ mod auth;
 mod auth_keyring;
 mod cache;
 mod citations;
+mod cite;
 mod colour_and_quiet;
 mod config;
 mod errors;

@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod cache;
+pub mod cite;
 pub mod isbn;
+mod lookup;
 pub mod open;
 pub mod search;
 pub mod shell;
@@ -19,12 +21,13 @@ use anyhow::Context as _;
 use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
 use crate::books::{self, Client, Volume, VolumesPage};
-use crate::cli::{Cli, Command, ShelvesCommand};
+use crate::cli::{Cli, Command, NotesArgs, ShelvesCommand};
 use crate::config::Settings;
 use crate::error::UsageError;
 use crate::http::{self, Http};
-use crate::output::Format;
+use crate::output::template::Template;
 use crate::output::Output;
+use crate::output::{Format, NoteFiles, Notes};
 use crate::progress::Progress;
 
 /// Runs one command line to completion: settings, the output, the command.
@@ -37,12 +40,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Shelves(args) => matches!(args.action, Some(ShelvesCommand::Show { .. })),
         _ => false,
     };
-    if settings.format.is_citation() && !volumes {
+    let cites = matches!(&cli.command, Command::Cite(_));
+    if settings.format.is_citation() && !volumes && !cites {
         return Err(UsageError::new(
-            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn or shelves show",
+            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn, shelves show or cite",
         )
         .into());
     }
+    if settings.format.is_reference() && !cites {
+        return Err(UsageError::new(
+            "--format text, html and markdown are for gbooks cite; other commands take table, json, jsonl, csv, bibtex, biblatex, ris or csl-json",
+        )
+        .into());
+    }
+    let notes = notes(notes_args(&cli.command))?;
     // Long lists and details are paged; prompts and secrets never are.
     let pages = match &cli.command {
         Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
@@ -54,11 +65,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => false,
     };
     let pager = settings.pager.clone().filter(|_| pages);
-    let mut out = Output::stdout(settings.format, settings.color, pager);
+    let mut out = Output::stdout(settings.format, settings.color, pager).with_notes(notes);
     let ctx = Context::new(settings);
     let result = dispatch(&cli, &ctx, &mut out).await;
     let closed = out.close();
     result.and(closed.map_err(Into::into))
+}
+
+/// The template flags of a command that prints volumes.
+fn notes_args(command: &Command) -> Option<&NotesArgs> {
+    match command {
+        Command::Search(a) => Some(&a.notes),
+        Command::Show(a) => Some(&a.notes),
+        Command::Isbn(a) => Some(&a.notes),
+        Command::Shelves(a) => match &a.action {
+            Some(ShelvesCommand::Show { notes, .. }) => Some(notes),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `--template FILE` (or `-`), and where each rendered volume goes. A
+/// template that does not parse is a usage error naming its line.
+fn notes(args: Option<&NotesArgs>) -> anyhow::Result<Option<Notes>> {
+    let Some(args) = args else { return Ok(None) };
+    let Some(path) = &args.template else {
+        return Ok(None);
+    };
+    let (name, source) = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("reading the template from stdin")?;
+        ("stdin".to_string(), text)
+    } else {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the template {}", path.display()))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        (name, text)
+    };
+    let usage = |e: crate::output::template::TemplateError| UsageError::new(e.to_string());
+    let template = Template::new(&name, &source).map_err(usage)?;
+    let files = match (&args.output_dir, &args.filename) {
+        (Some(dir), Some(filename)) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            Some(NoteFiles {
+                dir: dir.clone(),
+                name: Template::new("--filename", filename).map_err(usage)?,
+                force: args.force,
+            })
+        }
+        _ => None,
+    };
+    Ok(Some(Notes { template, files }))
 }
 
 async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
@@ -74,6 +136,7 @@ async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<
         Command::Logout => auth::logout(ctx).await,
         Command::Auth(args) => auth::run(ctx, args, out).await,
         Command::Isbn(args) => isbn::run(ctx, args, out).await,
+        Command::Cite(args) => cite::run(ctx, args, out).await,
     }
 }
 

@@ -22,6 +22,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
             user,
             limit,
             offset,
+            notes: _,
         }) => {
             let user = user.as_deref().map(check_user).transpose()?;
             let shelf = resolve(&client, user, shelf).await?;

@@ -130,6 +130,12 @@ impl<'a, T: Listed> List<'a, T> {
 
     pub fn push(&mut self, item: &T) -> io::Result<()> {
         self.count += 1;
+        if self.out.notes.is_some() {
+            return match item.volume() {
+                Some(v) => self.out.note(v),
+                None => Ok(()),
+            };
+        }
         match self.out.format {
             Format::Json => self.json.push(serde_json::to_value(item)?),
             Format::Jsonl => {
@@ -152,6 +158,7 @@ impl<'a, T: Listed> List<'a, T> {
                     self.out.cite(v)?;
                 }
             }
+            Format::Text | Format::Html | Format::Markdown => {}
         }
         Ok(())
     }
@@ -162,6 +169,13 @@ impl<'a, T: Listed> List<'a, T> {
 
     /// Writes what was held back; returns how many items there were.
     pub fn finish(self) -> io::Result<usize> {
+        if self.out.notes.is_some() {
+            if self.count == 0 {
+                crate::messages::status(T::EMPTY);
+            }
+            self.out.out.flush()?;
+            return Ok(self.count);
+        }
         match self.out.format {
             Format::Json => self.out.json(&self.json)?,
             Format::Table if self.rows.is_empty() => crate::messages::status(T::EMPTY),
@@ -169,7 +183,7 @@ impl<'a, T: Listed> List<'a, T> {
             Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
                 self.out.finish_citations()?
             }
-            Format::Jsonl | Format::Csv => {}
+            Format::Jsonl | Format::Csv | Format::Text | Format::Html | Format::Markdown => {}
         }
         self.out.out.flush()?;
         Ok(self.count)

@@ -3,12 +3,14 @@
 //! JSON, JSON Lines or CSV for scripts.
 
 pub mod bib;
+pub mod cite;
 mod lists;
 pub mod names;
 #[allow(dead_code)] // until `show` draws covers (issue 14)
 pub mod picture;
 pub mod records;
 mod table;
+pub mod template;
 pub mod width;
 pub mod wrap;
 
@@ -55,9 +57,17 @@ pub enum Format {
     Biblatex,
     Ris,
     CslJson,
+    Text,
+    Html,
+    Markdown,
 }
 
 impl Format {
+    /// Formats only `gbooks cite` has.
+    pub fn is_reference(self) -> bool {
+        matches!(self, Format::Text | Format::Html | Format::Markdown)
+    }
+
     /// Citation formats show volumes only.
     pub fn is_citation(self) -> bool {
         matches!(
@@ -65,6 +75,28 @@ impl Format {
             Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson
         )
     }
+}
+
+/// Volumes through the user's template: to stdout, or one file each.
+pub struct Notes {
+    pub template: template::Template,
+    pub files: Option<NoteFiles>,
+}
+
+/// `--output-dir DIR --filename TEMPLATE [--force]`.
+pub struct NoteFiles {
+    pub dir: std::path::PathBuf,
+    pub name: template::Template,
+    pub force: bool,
+}
+
+/// One reference of `gbooks cite`, as scripts get it.
+#[derive(Debug, Serialize)]
+struct CiteEntry<'a> {
+    input: &'a str,
+    id: &'a str,
+    style: &'a str,
+    reference: String,
 }
 
 /// Volumes as citations for one output: keys stay unique across it.
@@ -82,6 +114,9 @@ pub struct Output {
     terminal: Option<usize>,
     color: bool,
     citations: Citations,
+    notes: Option<Notes>,
+    /// `gbooks cite --json`: the references so far.
+    references: Vec<serde_json::Value>,
 }
 
 impl Output {
@@ -93,7 +128,114 @@ impl Output {
             terminal,
             color,
             citations: Citations::default(),
+            notes: None,
+            references: Vec::new(),
         }
+    }
+
+    /// Volumes go through `notes` instead of the format.
+    pub fn with_notes(mut self, notes: Option<Notes>) -> Output {
+        self.notes = notes;
+        self
+    }
+
+    /// One volume through the user's template, to stdout or its own file.
+    fn note(&mut self, v: &Volume) -> io::Result<()> {
+        let Some(notes) = &self.notes else {
+            return Ok(());
+        };
+        let text = notes.template.render(v).map_err(io::Error::other)?;
+        let Some(files) = &notes.files else {
+            self.out.write_all(text.as_bytes())?;
+            return self.out.flush();
+        };
+        let rendered = files.name.render(v).map_err(io::Error::other)?;
+        let Some(name) = template::safe_file_name(&rendered) else {
+            messages::warn(&format!(
+                "--filename gives no usable file name for volume {}; skipped",
+                sanitize::terminal_line(&v.id)
+            ));
+            return Ok(());
+        };
+        match template::write_file(&files.dir, &name, &text, files.force)? {
+            template::Written::Written(path) => messages::status(&format!("Wrote {}", path.display())),
+            template::Written::Skipped(path) => messages::warn(&format!(
+                "{} exists; skipped (--force replaces it)",
+                path.display()
+            )),
+        }
+        Ok(())
+    }
+
+    /// A reference for `gbooks cite`, in the style given: a line of text,
+    /// Markdown or HTML, an object for scripts, or the volume's entry in a
+    /// citation format.
+    pub fn reference(&mut self, input: &str, v: &Volume, style: &cite::Style) -> io::Result<()> {
+        let markup = match self.format {
+            Format::Html => cite::Markup::Html,
+            Format::Markdown => cite::Markup::Markdown,
+            _ => cite::Markup::Text,
+        };
+        let text = || cite::reference(v, style, cite::Options::new(markup));
+        let entry = || CiteEntry {
+            input,
+            id: &v.id,
+            style: style.name(),
+            reference: text(),
+        };
+        match self.format {
+            Format::Table | Format::Text | Format::Html | Format::Markdown => {
+                writeln!(self.out, "{}", text())?
+            }
+            Format::Json => self.references.push(serde_json::to_value(entry())?),
+            Format::Jsonl => self.jsonl(&entry())?,
+            Format::Csv => {
+                if self.references.is_empty() {
+                    self.csv_row(&["input", "id", "style", "reference"])?;
+                    self.references.push(serde_json::Value::Null);
+                }
+                let e = entry();
+                let row = self.clean_all(vec![e.input.into(), e.id.into(), e.style.into(), e.reference]);
+                self.csv_row(&row)?;
+            }
+            Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => self.cite(v)?,
+        }
+        self.out.flush()
+    }
+
+    /// The end of `gbooks cite`: what waited for every reference.
+    pub fn finish_references(&mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                let items = std::mem::take(&mut self.references);
+                self.json(&items)?;
+            }
+            Format::CslJson => self.finish_citations()?,
+            _ => {}
+        }
+        self.out.flush()
+    }
+
+    /// The styles `gbooks cite` knows.
+    pub fn styles(&mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json | Format::Jsonl => {
+                let list: Vec<serde_json::Value> = cite::styles()
+                    .into_iter()
+                    .map(|(name, title)| serde_json::json!({ "name": name, "title": title }))
+                    .collect();
+                self.json(&list)?;
+            }
+            _ => {
+                let rows: Vec<Vec<String>> = cite::styles()
+                    .into_iter()
+                    .map(|(name, title)| vec![name.to_string(), title])
+                    .collect();
+                self.table(&["STYLE", "TITLE"], &rows, &[1])?;
+                messages::status(cite::ATTRIBUTION);
+            }
+        }
+        self.out.flush()
     }
 
     /// Standard output. `color`: forced on or off, or `None` for "when
@@ -165,6 +307,9 @@ impl Output {
 
     /// One volume in detail.
     pub fn volume(&mut self, v: &Volume) -> io::Result<()> {
+        if self.notes.is_some() {
+            return self.note(v);
+        }
         match self.format {
             Format::Json => self.json(v),
             Format::Jsonl => self.jsonl(v),
@@ -181,6 +326,7 @@ impl Output {
                 self.cite(v)?;
                 self.finish_citations()
             }
+            Format::Text | Format::Html | Format::Markdown => Ok(()),
         }?;
         self.out.flush()
     }
@@ -223,6 +369,7 @@ impl Output {
             Format::Json | Format::CslJson => self.json(record)?,
             Format::Jsonl => self.jsonl(record)?,
             Format::Bibtex | Format::Biblatex | Format::Ris => self.human(record.human())?,
+            Format::Text | Format::Html | Format::Markdown => self.human(record.human())?,
             Format::Csv => match record.csv() {
                 Csv::Row => {
                     let value = serde_json::to_value(record)?;
