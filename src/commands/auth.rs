@@ -85,6 +85,15 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
         Err(auth::Error::Unreadable) => None,
         Err(e) => return Err(e.into()),
     };
+    if let (Some(_), Ok(url)) = (&creds, &s.revoke_url) {
+        if crate::http::check_secure(url).is_err() {
+            return Err(auth::Error::Insecure {
+                host: url.host_str().unwrap_or_default().to_string(),
+                setting: "GBOOKS_REVOKE_URL",
+            }
+            .into());
+        }
+    }
     if let Some(c) = &creds {
         let token = c.refresh_token.as_ref().unwrap_or(&c.access_token);
         let http = Http::new(s.timeout)?;
