@@ -103,6 +103,7 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
         return match e {
             books::Error::Api(api) => Some(api_code(api)),
             books::Error::NotLoggedIn => Some(exit::AUTH),
+            books::Error::Http(http::Error::Insecure { .. }) => Some(exit::USAGE),
             // The token source's own error, next in the chain, says.
             books::Error::Token(_) => None,
             _ => Some(exit::FAILURE),

@@ -61,22 +61,33 @@ enum Failure {
     TooLarge,
 }
 
-/// Reads a body up to `limit` bytes (after decompression). `Ok(None)` when
-/// there was more: the rest is never read, so neither an endless body nor a
-/// gzip bomb can take more memory than the limit.
-pub async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Option<bytes::Bytes>, reqwest::Error> {
+/// A body read up to a limit.
+pub struct Capped {
+    pub body: bytes::Bytes,
+    /// False when there was more than the limit: the rest was never read.
+    pub whole: bool,
+}
+
+/// Reads a body up to `limit` bytes (after decompression), so that neither
+/// an endless body nor a gzip bomb can take more memory than the limit.
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Capped, reqwest::Error> {
     let hint = response.content_length().unwrap_or(0).min(limit as u64) as usize;
     let mut body = Vec::with_capacity(hint);
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > limit {
-            return Ok(None);
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Capped {
+                body: body.into(),
+                whole: false,
+            });
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Some(body.into()))
+    Ok(Capped {
+        body: body.into(),
+        whole: true,
+    })
 }
 
 /// True for a host on this machine, where plain http:// never leaves it.
@@ -419,12 +430,12 @@ impl Http {
         } else {
             MAX_ERROR_BODY
         };
-        let body = match read_capped(response, limit).await.map_err(Failure::Net)? {
-            Some(body) => body,
-            None if status.is_success() => return Err(Failure::TooLarge),
-            // An error body is only read for its message: its start will do.
-            None => bytes::Bytes::new(),
-        };
+        let capped = read_capped(response, limit).await.map_err(Failure::Net)?;
+        // An error body is only read for its message: its start will do.
+        if !capped.whole && status.is_success() {
+            return Err(Failure::TooLarge);
+        }
+        let body = capped.body;
         Ok((
             Reply {
                 status: status.as_u16(),

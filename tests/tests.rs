@@ -10,6 +10,7 @@ mod cache;
 mod colour_and_quiet;
 mod config;
 mod errors;
+mod hardening;
 mod isbn;
 mod layers;
 mod login;

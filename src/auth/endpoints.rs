@@ -66,14 +66,13 @@ impl<'c> AsyncHttpClient<'c> for Capped<'_> {
             } else {
                 crate::http::MAX_ERROR_BODY
             };
-            let body = match crate::http::read_capped(response, limit)
+            let capped = crate::http::read_capped(response, limit)
                 .await
-                .map_err(TokenHttpError::Net)?
-            {
-                Some(body) => body.to_vec(),
-                None if status.is_success() => return Err(TokenHttpError::TooLarge),
-                None => Vec::new(),
-            };
+                .map_err(TokenHttpError::Net)?;
+            if !capped.whole && status.is_success() {
+                return Err(TokenHttpError::TooLarge);
+            }
+            let body = capped.body.to_vec();
             answer.body(body).map_err(|_| TokenHttpError::TooLarge)
         })
     }
