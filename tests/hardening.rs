@@ -519,3 +519,141 @@ async fn extreme_values_never_panic() {
         "stale: asked again"
     );
 }
+
+/// A `$BROWSER` that fails at once, as on a machine with no display.
+fn failing_browser(dir: &std::path::Path) -> String {
+    let script = dir.join("failing-browser");
+    std::fs::write(
+        &script,
+        "echo 'no display here' >&2\necho 'second line' >&2\nexit 3\n",
+    )
+    .unwrap();
+    format!("sh {}", script.display())
+}
+
+/// The browser's own complaint is shown, and the user is told to open the
+/// URL; `open` prints the URL even with -q; `login` keeps waiting.
+#[tokio::test]
+async fn a_browser_that_fails_at_once_is_reported() {
+    let sb = Sandbox::new();
+    let out = run(sb
+        .cmd(NOWHERE)
+        .env("BROWSER", failing_browser(sb.dir.path()))
+        .args(["-q", "open", "AbyoDwAAQBAJ"]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no display here") && !err.contains("second line"),
+        "{err}"
+    );
+    assert!(
+        err.contains("https://books.google.com/books?id=AbyoDwAAQBAJ"),
+        "{err}"
+    );
+
+    let fake = OAuthFake::start().await;
+    fake.install_client_secret(&sb);
+    let out = run(sb
+        .cmd(&fake.server.uri())
+        .env("BROWSER", failing_browser(sb.dir.path()))
+        .args(["login", "--timeout", "2"]))
+    .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Could not open a browser (sh: no display here); open the URL above yourself."),
+        "{err}"
+    );
+    assert!(err.contains("no answer from the browser within 2 s"), "{err}");
+}
+
+/// When the new login cannot be stored, the browser tab and the terminal
+/// say so, and the refresh token just issued is revoked.
+#[tokio::test]
+async fn a_login_that_cannot_be_stored_says_so_and_revokes() {
+    let fake = OAuthFake::start().await;
+    let revoke = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .and(wiremock::matchers::body_string_contains(
+            "token=1%2F%2Flogin-refresh",
+        ))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&revoke)
+        .await;
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    // Where the login would go, a directory: the write fails.
+    std::fs::create_dir_all(sb.credentials_file()).unwrap();
+    let mut cmd = sb.cmd(&fake.server.uri());
+    cmd.env("GBOOKS_REVOKE_URL", format!("{}/revoke", revoke.uri()))
+        .arg("login");
+    let login = crate::support::oauth::login_in_browser(cmd, sb.dir.path()).await;
+    assert_eq!(login.out.status.code(), Some(1), "{}", stderr(&login.out));
+    assert!(login.page.contains("Login failed"), "{}", login.page);
+    assert!(!login.page.contains("Logged in"), "{}", login.page);
+    let err = stderr(&login.out);
+    assert!(err.contains("the login worked but could not be stored"), "{err}");
+    assert!(!err.contains("Logged in."), "{err}");
+    assert_no_secrets(&login.out, None);
+}
+
+/// Logout and a refresh in another process: after "Logged out.", the
+/// refresh never writes the login back. A new login is never overwritten
+/// by a refresh of the old one.
+#[tokio::test]
+async fn login_logout_and_refresh_never_undo_each_other() {
+    let fake = OAuthFake::start().await;
+    fake.set(|s| s.refresh_delay = Duration::from_millis(1500));
+    let api_server = MockServer::start().await;
+    mount_json(
+        &api_server,
+        "/books/v1/mylibrary/bookshelves",
+        fixture_json("shelves_mine.json"),
+    )
+    .await;
+
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    sb.write_credentials(STALE, -10, Some(REFRESH));
+    let mut refreshing = sb.cmd(&api(&api_server));
+    refreshing.arg("shelves");
+    let refreshing = tokio::task::spawn_blocking(move || refreshing.output().unwrap());
+    // The refresh is under way (the fake holds it).
+    let started = Instant::now();
+    while fake.state.lock().unwrap().refreshes == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no refresh started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let out = run(sb.cmd(NOWHERE).arg("logout")).await;
+    assert!(stderr(&out).contains("Logged out."), "{}", stderr(&out));
+    let _ = refreshing.await.unwrap();
+    assert!(
+        !sb.credentials_file().exists(),
+        "the refresh wrote the login back"
+    );
+
+    // A new login while the old one refreshes.
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    sb.write_credentials(STALE, -10, Some(REFRESH));
+    let before = fake.refreshes();
+    let mut refreshing = sb.cmd(&api(&api_server));
+    refreshing.arg("shelves");
+    let refreshing = tokio::task::spawn_blocking(move || refreshing.output().unwrap());
+    while fake.refreshes() == before {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut cmd = sb.cmd(&fake.server.uri());
+    cmd.arg("login");
+    let login = crate::support::oauth::login_in_browser(cmd, sb.dir.path()).await;
+    assert!(login.out.status.success(), "{}", stderr(&login.out));
+    let _ = refreshing.await.unwrap();
+    assert_eq!(
+        sb.stored_credentials()["access_token"],
+        crate::support::oauth::ACCESS,
+        "the old login's refresh overwrote the new one"
+    );
+}

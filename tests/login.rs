@@ -135,6 +135,16 @@ async fn stray_requests_get_404_and_the_login_goes_on() {
         let r = http.get(format!("{base}{stray}")).send().await.unwrap();
         assert_eq!(r.status(), 404, "{stray}");
     }
+    // A forged answer, or a stale tab of an earlier attempt: 400, and the
+    // listener waits on for the real one.
+    let forged = http
+        .get(format!("{base}/?state=stale-tab-0000000000000&code=4/old"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let text = forged.text().await.unwrap();
+    assert!(text.contains("another login attempt"), "{text}");
     let page = http.get(&callback).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
@@ -178,7 +188,11 @@ async fn paste_mode_reads_the_redirect_from_stdin() {
     // The browser "cannot reach" the listener: the user copies the address.
     let callback = consent(&auth_url).await;
     writeln!(stdin, "not the address").unwrap();
-    writeln!(stdin, "{callback}").unwrap();
+    // One from an earlier attempt: said, and the wait goes on.
+    let forged = callback.replace("state=", "state=x");
+    writeln!(stdin, "{forged}").unwrap();
+    // Copied with the wrapping of a chat tool or a terminal.
+    writeln!(stdin, "  \"<{callback}>\"  ").unwrap();
     stdin.flush().unwrap();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
@@ -188,6 +202,10 @@ async fn paste_mode_reads_the_redirect_from_stdin() {
     let err = seen.join("\n");
     assert!(status.success(), "{err}");
     assert!(err.contains("That is not the address"), "{err}");
+    assert!(
+        err.contains("That address is from another login attempt"),
+        "{err}"
+    );
     assert!(err.ends_with("Logged in."), "{err}");
     assert_eq!(sb.stored_credentials()["refresh_token"], REFRESH);
     assert!(!marker.exists(), "--no-browser must not open a browser");
