@@ -25,6 +25,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 /// A hit refreshes its "last used" time only if older than this: LRU needs
 /// no finer precision, and a re-run within the hour writes nothing.
 const TOUCH_AFTER_MS: i64 = 3_600_000;
+/// How far in the future a stored time may be and still count: clocks
+/// between processes differ a little.
+const FUTURE_SLACK_MS: i64 = 60_000;
 /// Eviction checks the total size after this share of the cap was written.
 const CHECK_EVERY_FRACTION: u64 = 20;
 /// Eviction goes below the cap by this much, so that it is not redone on every run.
@@ -84,11 +87,18 @@ impl Cache {
 
     /// The same, with warnings sent to `warn`.
     pub fn open_with(dir: &Path, ttl: Duration, max_bytes: u64, warn: fn(&str)) -> Result<Cache, Error> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
+        // Only the directories made here are made private: an existing
+        // GBOOKS_CACHE_DIR keeps the mode its owner gave it.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|source| Error::CreateDir {
             path: dir.to_path_buf(),
             source,
         })?;
         let path = dir.join(FILE_NAME);
+        create_private_file(&path);
         let mut warned = false;
         let conn = match connect(&path) {
             Err(e) if is_corrupt(&e) => {
@@ -133,7 +143,12 @@ impl Cache {
                 .optional()
             });
         match row {
-            Ok(Some((body, stored_at, used_at))) if now.saturating_sub(stored_at) < self.ttl_ms => {
+            // An entry from the future (a clock that was wrong, year 10000)
+            // is stale, not fresh forever.
+            Ok(Some((body, stored_at, used_at)))
+                if stored_at <= now.saturating_add(FUTURE_SLACK_MS)
+                    && now.saturating_sub(stored_at) < self.ttl_ms =>
+            {
                 if now.saturating_sub(used_at) >= TOUCH_AFTER_MS {
                     st.touched.push((key.to_string(), now));
                 }
@@ -219,8 +234,11 @@ impl Cache {
         let (entries, bytes, oldest, expired) = conn
             .query_row(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0), MIN(stored_at), \
-                        COALESCE(SUM(stored_at <= ?1), 0) FROM responses",
-                [now.saturating_sub(self.ttl_ms)],
+                        COALESCE(SUM(stored_at <= ?1 OR stored_at > ?2), 0) FROM responses",
+                [
+                    now.saturating_sub(self.ttl_ms),
+                    now.saturating_add(FUTURE_SLACK_MS),
+                ],
                 |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
@@ -426,6 +444,16 @@ fn connect_once(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Deletes a corrupted file (with its log) and starts an empty one.
+/// Creates the database file 0600 if it is missing: SQLite would make it
+/// 0644, and what the user looked up is their business.
+fn create_private_file(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = options.open(path);
+}
+
 fn rebuild(path: &Path) -> Result<Connection, Error> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let file = sibling(path, suffix);
@@ -435,6 +463,7 @@ fn rebuild(path: &Path) -> Result<Connection, Error> {
             Err(source) => return Err(Error::Remove { path: file, source }),
         }
     }
+    create_private_file(path);
     connect(path).map_err(|source| Error::Sqlite {
         path: path.to_path_buf(),
         source,

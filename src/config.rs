@@ -17,6 +17,9 @@ pub struct Settings {
     pub format: Format,
     pub api_key: Option<Secret>,
     pub api_base: Url,
+    /// Proxies from the environment (reqwest uses them); named when they refuse.
+    pub proxies: Vec<crate::http::Proxy>,
+    pub no_proxy: Vec<String>,
     pub country: Option<String>,
     pub timeout: Duration,
     pub verbose: u8,
@@ -179,6 +182,18 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         .unwrap_or_else(|| crate::books::DEFAULT_BASE.to_string());
     let api_base = http_url("GBOOKS_API_BASE", &base).map_err(ConfigError::Invalid)?;
 
+    let proxies = proxies(env)?;
+    let no_proxy = env
+        .var("NO_PROXY")
+        .or_else(|| env.var("no_proxy"))
+        .map(|v| {
+            v.split(',')
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+
     let country = match global.country.clone().or(file.country) {
         Some(cc) => Some(parse_country(&cc)?),
         None => None,
@@ -224,6 +239,8 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         format,
         api_key,
         api_base,
+        proxies,
+        no_proxy,
         country,
         timeout: Duration::from_secs_f64(global.timeout.unwrap_or(30.0)),
         verbose: global.verbose,
@@ -250,11 +267,77 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
     })
 }
 
+/// The proxy variables reqwest reads. One it cannot parse it would ignore
+/// without a word, and the requests would go direct: that is an error here.
+fn proxies(env: &dyn Env) -> Result<Vec<crate::http::Proxy>, ConfigError> {
+    let mut found = Vec::new();
+    for (upper, scheme) in [
+        ("HTTPS_PROXY", Some("https")),
+        ("HTTP_PROXY", Some("http")),
+        ("ALL_PROXY", None),
+    ] {
+        let lower = upper.to_ascii_lowercase();
+        let Some((variable, value)) = env
+            .var(&lower)
+            .map(|v| (lower.clone(), v))
+            .or_else(|| env.var(upper).map(|v| (upper.to_string(), v)))
+        else {
+            continue;
+        };
+        let text = if value.contains("://") {
+            value.clone()
+        } else {
+            format!("http://{value}")
+        };
+        let parsed = Url::parse(&text).ok();
+        if let Some(password) = parsed.as_ref().and_then(|u| u.password()) {
+            crate::secret::register(password);
+        }
+        let address = parsed
+            .as_ref()
+            .filter(|u| matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h"))
+            .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)));
+        let Some(address) = address else {
+            return Err(ConfigError::Invalid(format!(
+                "{variable} is not a proxy URL: {}",
+                without_userinfo(&value)
+            )));
+        };
+        found.push(crate::http::Proxy {
+            variable,
+            scheme: scheme.map(String::from),
+            address,
+        });
+    }
+    Ok(found)
+}
+
+/// A URL setting. A password in it is a secret from here on, and the error
+/// for a wrong one never quotes it.
 fn http_url(name: &str, text: &str) -> Result<Url, String> {
-    Url::parse(text)
-        .ok()
+    let parsed = Url::parse(text).ok();
+    if let Some(password) = parsed.as_ref().and_then(|u| u.password()) {
+        crate::secret::register(password);
+        if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+            crate::secret::register(&decoded);
+        }
+    }
+    parsed
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| format!("{name} is not an http(s) URL: {text}"))
+        .ok_or_else(|| format!("{name} is not an http(s) URL: {}", without_userinfo(text)))
+}
+
+/// `scheme://user:pass@host/…` as `scheme://…@host/…`, also for text that
+/// does not parse as a URL.
+fn without_userinfo(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..end].rfind('@') {
+        Some(at) => format!("{}…{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
+    }
 }
 
 fn parse_country(cc: &str) -> Result<String, ConfigError> {

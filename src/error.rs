@@ -103,6 +103,7 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
         return match e {
             books::Error::Api(api) => Some(api_code(api)),
             books::Error::NotLoggedIn => Some(exit::AUTH),
+            books::Error::Http(http::Error::Insecure { .. }) => Some(exit::USAGE),
             // The token source's own error, next in the chain, says.
             books::Error::Token(_) => None,
             _ => Some(exit::FAILURE),
@@ -111,6 +112,7 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     if let Some(e) = cause.downcast_ref::<auth::Error>() {
         return Some(match e {
             auth::Error::Transport { .. } | auth::Error::Io { .. } => exit::FAILURE,
+            auth::Error::Insecure { .. } => exit::USAGE,
             _ => exit::AUTH,
         });
     }
@@ -119,6 +121,9 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
             ConfigError::NoConfigDir => exit::FAILURE,
             _ => exit::USAGE,
         });
+    }
+    if let Some(http::Error::Insecure { .. }) = cause.downcast_ref::<http::Error>() {
+        return Some(exit::USAGE);
     }
     if cause.is::<http::Error>() || cause.is::<cache::Error>() {
         return Some(exit::FAILURE);
@@ -139,7 +144,7 @@ fn api_code(api: &ApiError) -> i32 {
 /// How a hint joins the line: after a semicolon, or in parentheses.
 enum Hint {
     Then(&'static str),
-    Aside(&'static str),
+    Aside(String),
     Note(&'static str),
 }
 
@@ -152,8 +157,15 @@ fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<Hint> {
             _ => None,
         };
     }
-    if let Some(http::Error::Timeout { .. }) = cause.downcast_ref::<http::Error>() {
-        return Some(Hint::Aside("set --timeout to wait longer"));
+    match cause.downcast_ref::<http::Error>() {
+        Some(http::Error::Timeout { each, .. }) => {
+            return Some(Hint::Aside(format!("--timeout {} s each", http::seconds(*each))));
+        }
+        // Only the Books API's requests reach `http::send` with credentials.
+        Some(http::Error::Insecure { .. }) => {
+            return Some(Hint::Aside("GBOOKS_API_BASE; use https://".into()));
+        }
+        _ => {}
     }
     if let Some(e) = cause.downcast_ref::<auth::Error>() {
         return match e {
@@ -215,8 +227,9 @@ pub fn message(err: &anyhow::Error) -> String {
         Some(Hint::Note(hint)) => line.push_str(&format!(" (hint: {hint})")),
         None => {}
     }
-    // One line, always, and safe for a terminal: a server message can hold
-    // newlines and escape sequences.
+    // No secret, even one a server echoed; then one line, always, and safe
+    // for a terminal: a server message can hold newlines and escape sequences.
+    let line = crate::secret::scrub(&line);
     let line = crate::sanitize::terminal_line(&line);
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }

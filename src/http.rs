@@ -17,9 +17,99 @@ use crate::secret::Secret;
 pub enum Error {
     #[error("cannot reach {host}: {detail}")]
     Transport { host: String, detail: String },
-    /// `secs` is the limit of each attempt.
-    #[error("no answer from {host} within {secs}s")]
-    Timeout { host: String, secs: f64 },
+    /// `each` is the limit of one attempt, `total` the time all of them took.
+    #[error("{host}: no answer after {attempts} attempt{} over {} s", if *.attempts == 1 { "" } else { "s" }, seconds(*.total))]
+    Timeout {
+        host: String,
+        attempts: u32,
+        total: f64,
+        each: f64,
+    },
+    /// A body past [`MAX_BODY`] once decompressed: never retried.
+    #[error("response too large: over {} MiB", MAX_BODY >> 20)]
+    TooLarge,
+    /// The server answered the TLS handshake with something else, most
+    /// likely plain HTTP: retrying cannot help.
+    #[error("{host} does not speak TLS; if it is a plain HTTP server, use an http:// URL")]
+    NotTls { host: String },
+    /// The proxy itself refused the connection.
+    #[error("cannot reach the proxy {proxy} ({variable})")]
+    Proxy { proxy: String, variable: String },
+    /// Credentials would travel in clear text to a host that is not this machine.
+    #[error("refusing to send credentials over plain http:// to {host}")]
+    Insecure { host: String },
+}
+
+/// The most a successful body may hold once decompressed.
+pub const MAX_BODY: usize = 32 << 20;
+
+/// How much of an error body is read: enough for any message worth showing.
+pub const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// `3` for 3.0, `0.5` for 0.5: how a person writes seconds.
+pub fn seconds(secs: f64) -> String {
+    if secs.fract() == 0.0 || secs >= 10.0 {
+        format!("{}", secs.round() as u64)
+    } else {
+        format!("{:.1}", secs)
+    }
+}
+
+/// Why one attempt failed.
+enum Failure {
+    Net(reqwest::Error),
+    TooLarge,
+}
+
+/// A body read up to a limit.
+pub struct Capped {
+    pub body: bytes::Bytes,
+    /// False when there was more than the limit: the rest was never read.
+    pub whole: bool,
+}
+
+/// Reads a body up to `limit` bytes (after decompression), so that neither
+/// an endless body nor a gzip bomb can take more memory than the limit.
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Capped, reqwest::Error> {
+    let hint = response.content_length().unwrap_or(0).min(limit as u64) as usize;
+    let mut body = Vec::with_capacity(hint);
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Capped {
+                body: body.into(),
+                whole: false,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Capped {
+        body: body.into(),
+        whole: true,
+    })
+}
+
+/// True for a host on this machine, where plain http:// never leaves it.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost") || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// Credentials may go to `url`: it is https, or it stays on this machine.
+pub fn check_secure(url: &Url) -> Result<(), Error> {
+    if url.scheme() == "https" || is_loopback(url) {
+        return Ok(());
+    }
+    Err(Error::Insecure {
+        host: url.host_str().unwrap_or("the server").to_string(),
+    })
 }
 
 pub const USER_AGENT: &str = concat!("gbooks/", env!("CARGO_PKG_VERSION"), " (gzip)");
@@ -116,12 +206,24 @@ pub struct Reply {
     pub body: bytes::Bytes,
 }
 
+/// A proxy from the environment, as reqwest will use it: which variable
+/// set it, which schemes it carries, and its address for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub variable: String,
+    /// `http`, `https`, or `None` for every scheme (ALL_PROXY).
+    pub scheme: Option<String>,
+    pub address: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
     timeout: Duration,
     policy: RetryPolicy,
     gate: Arc<Gate>,
+    proxies: Arc<Vec<Proxy>>,
+    no_proxy: Arc<Vec<String>>,
 }
 
 impl Http {
@@ -143,7 +245,43 @@ impl Http {
             timeout,
             policy: RetryPolicy::default(),
             gate: Arc::default(),
+            proxies: Arc::default(),
+            no_proxy: Arc::default(),
         })
+    }
+
+    /// The proxies reqwest takes from the environment, to name the one
+    /// that refuses; `no_proxy` lists the hosts that go direct.
+    pub fn with_proxies(mut self, proxies: Vec<Proxy>, no_proxy: Vec<String>) -> Http {
+        self.proxies = Arc::new(proxies);
+        self.no_proxy = Arc::new(no_proxy);
+        self
+    }
+
+    /// The proxy `url` went through when the connection was refused.
+    fn refusing_proxy(&self, url: &Url, err: &reqwest::Error) -> Option<(String, String)> {
+        if !err.is_connect() {
+            return None;
+        }
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let direct = self.no_proxy.iter().any(|n| {
+            let n = n.trim_start_matches('.');
+            n == "*" || host.eq_ignore_ascii_case(n) || host.to_ascii_lowercase().ends_with(&format!(".{n}"))
+        });
+        if direct {
+            return None;
+        }
+        let scheme = url.scheme();
+        let proxy = self
+            .proxies
+            .iter()
+            .find(|p| p.scheme.as_deref() == Some(scheme))
+            .or_else(|| self.proxies.iter().find(|p| p.scheme.is_none()))?;
+        Some((proxy.address.clone(), proxy.variable.clone()))
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -158,6 +296,10 @@ impl Http {
     /// only transport failures are errors here.
     pub async fn send(&self, method: Method, url: &Url, bearer: Option<&Secret>) -> Result<Reply, Error> {
         let host = url.host_str().unwrap_or("the server").to_string();
+        if bearer.is_some() || has_secret_param(url) {
+            check_secure(url)?;
+        }
+        let first = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -192,7 +334,17 @@ impl Http {
                         None => return Ok(reply),
                     }
                 }
-                Err(err) => {
+                Err(Failure::TooLarge) => {
+                    tracing::info!(
+                        "{} {} -> body over {} MiB after {} ms",
+                        method,
+                        redact_url(url),
+                        MAX_BODY >> 20,
+                        elapsed.as_millis()
+                    );
+                    return Err(Error::TooLarge);
+                }
+                Err(Failure::Net(err)) => {
                     // Never `err` itself: reqwest's message carries the URL, key and all.
                     tracing::info!(
                         "{} {} -> {} after {} ms",
@@ -201,8 +353,10 @@ impl Http {
                         describe(&err),
                         elapsed.as_millis()
                     );
-                    // A certificate that does not verify will not verify next time either.
-                    let delay = if is_certificate_error(&err) {
+                    // A certificate that does not verify will not verify next
+                    // time either, and a server that speaks no TLS will not start.
+                    let tls = tls_failure(&err);
+                    let delay = if tls.is_some() {
                         None
                     } else {
                         self.policy.delay(attempt, None)
@@ -217,10 +371,16 @@ impl Http {
                             tokio::time::sleep(wait).await;
                         }
                         None => {
-                            return Err(if err.is_timeout() {
+                            return Err(if tls == Some(TlsFailure::NotTls) {
+                                Error::NotTls { host }
+                            } else if let Some((proxy, variable)) = self.refusing_proxy(url, &err) {
+                                Error::Proxy { proxy, variable }
+                            } else if err.is_timeout() {
                                 Error::Timeout {
                                     host,
-                                    secs: self.timeout.as_secs_f64(),
+                                    attempts: attempt,
+                                    total: first.elapsed().as_secs_f64(),
+                                    each: self.timeout.as_secs_f64(),
                                 }
                             } else {
                                 Error::Transport {
@@ -240,7 +400,7 @@ impl Http {
         method: Method,
         url: &Url,
         bearer: Option<&Secret>,
-    ) -> Result<(Reply, Option<Duration>), reqwest::Error> {
+    ) -> Result<(Reply, Option<Duration>), Failure> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
@@ -254,7 +414,7 @@ impl Http {
         if method == Method::POST {
             request = request.header(header::CONTENT_LENGTH, 0);
         }
-        let response = request.send().await?;
+        let response = request.send().await.map_err(Failure::Net)?;
         let status = response.status();
         let retry_after = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             response
@@ -265,7 +425,17 @@ impl Http {
         } else {
             None
         };
-        let body = response.bytes().await?;
+        let limit = if status.is_success() {
+            MAX_BODY
+        } else {
+            MAX_ERROR_BODY
+        };
+        let capped = read_capped(response, limit).await.map_err(Failure::Net)?;
+        // An error body is only read for its message: its start will do.
+        if !capped.whole && status.is_success() {
+            return Err(Failure::TooLarge);
+        }
+        let body = capped.body;
         Ok((
             Reply {
                 status: status.as_u16(),
@@ -291,9 +461,23 @@ pub(crate) fn describe(err: &dyn std::error::Error) -> String {
     }
 }
 
-/// rustls refused the server's certificate (unknown CA, wrong name, expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsFailure {
+    Certificate,
+    NotTls,
+}
+
+/// The URL carries the API key (or another secret parameter).
+fn has_secret_param(url: &Url) -> bool {
+    url.query_pairs()
+        .any(|(name, _)| matches!(name.as_ref(), "key" | "access_token" | "oauth_token" | "token"))
+}
+
+/// A TLS failure that the next attempt would meet again: rustls refused
+/// the server's certificate (unknown CA, wrong name, expired), or the
+/// server answered the handshake with something that is not TLS.
 /// The rustls error sits inside an `io::Error`, whose `source` skips it.
-fn is_certificate_error(err: &reqwest::Error) -> bool {
+fn tls_failure(err: &reqwest::Error) -> Option<TlsFailure> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
         let inner = match e.downcast_ref::<std::io::Error>() {
@@ -301,17 +485,20 @@ fn is_certificate_error(err: &reqwest::Error) -> bool {
             None => Some(e),
         };
         if let Some(tls) = inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            return matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::InvalidCertRevocationList(_)
-            );
+            return match tls {
+                rustls::Error::InvalidCertificate(_) | rustls::Error::InvalidCertRevocationList(_) => {
+                    Some(TlsFailure::Certificate)
+                }
+                rustls::Error::InvalidMessage(_) => Some(TlsFailure::NotTls),
+                _ => None,
+            };
         }
         source = match inner {
             Some(i) if !std::ptr::addr_eq(i, e) => Some(i),
             _ => e.source(),
         };
     }
-    false
+    None
 }
 
 /// The URL with the values of secret parameters replaced, for logs.

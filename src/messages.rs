@@ -18,6 +18,7 @@ pub fn is_quiet() -> bool {
 /// A line the user needs even with `--quiet` (what to do next, a prompt's
 /// question); a closed stderr is not an error.
 pub fn tell(message: &str) {
+    let message = crate::secret::scrub(message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{message}");
 }
@@ -32,6 +33,43 @@ pub fn status(message: &str) {
     if is_quiet() {
         return;
     }
+    let message = crate::secret::scrub(message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{message}");
+}
+
+/// The stderr writer of `-v`/`-vv` logs: each event is held whole and
+/// scrubbed of secrets before it is written.
+pub struct LogLine(Vec<u8>);
+
+impl LogLine {
+    pub fn new() -> LogLine {
+        LogLine(Vec::new())
+    }
+}
+
+impl Default for LogLine {
+    fn default() -> Self {
+        LogLine::new()
+    }
+}
+
+impl Write for LogLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let text = crate::secret::scrub(&text);
+        // A closed stderr is not an error.
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
 }

@@ -4,7 +4,7 @@
 /// Removes control characters and bidi overrides; newlines and tabs become spaces.
 pub fn terminal_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in text.chars().map(windows_1252) {
         if c == '\n' || c == '\t' || c == '\r' {
             out.push(' ');
         } else if !is_unsafe(c) {
@@ -17,6 +17,7 @@ pub fn terminal_line(text: &str) -> String {
 /// Like [`terminal_line`] but keeps line breaks, for multi-line descriptions.
 pub fn terminal_text(text: &str) -> String {
     text.chars()
+        .map(windows_1252)
         .filter_map(|c| match c {
             '\n' => Some('\n'),
             '\t' => Some(' '),
@@ -24,6 +25,20 @@ pub fn terminal_text(text: &str) -> String {
             c => Some(c),
         })
         .collect()
+}
+
+/// A C1 character (U+0080–U+009F) as the Windows-1252 character whose byte
+/// it is: Google sends dashes and quotes mis-decoded that way. The five
+/// bytes that Windows-1252 leaves undefined stay C1, and are dropped.
+fn windows_1252(c: char) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    match c {
+        '\u{80}'..='\u{9f}' => HIGH[c as usize - 0x80],
+        c => c,
+    }
 }
 
 fn is_unsafe(c: char) -> bool {
@@ -80,46 +95,13 @@ pub fn html_to_text(html: &str) -> String {
     text
 }
 
+/// Every HTML5 entity, named or numeric, in one linear pass (htmlize);
+/// a no-break space becomes a plain one, for wrapping.
 fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
         return text.to_string();
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp..];
-        let decoded = after[1..].find(';').filter(|&i| i <= 10).and_then(|semi| {
-            let name = &after[1..semi + 1];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                _ => name
-                    .strip_prefix("#x")
-                    .or_else(|| name.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            };
-            c.map(|c| (c, semi + 2))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &after[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &after[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    htmlize::unescape(text).replace('\u{a0}', " ")
 }
 
 #[cfg(test)]
@@ -130,6 +112,24 @@ mod tests {
     fn strips_escapes_and_bidi() {
         assert_eq!(terminal_line("a\x1b[31mred\u{202E}x\ny"), "a[31mredx y");
         assert_eq!(terminal_text("a\nb\x07"), "a\nb");
+    }
+
+    #[test]
+    fn c1_characters_are_what_windows_1252_meant() {
+        assert_eq!(
+            terminal_line("a\u{97}b \u{92}s \u{93}q\u{94} \u{85}\u{81}"),
+            "a—b ’s “q” …"
+        );
+        assert_eq!(terminal_text("\u{96}\n\u{9b}31m"), "–\n›31m");
+    }
+
+    #[test]
+    fn named_entities_decode_and_many_ampersands_are_linear() {
+        assert_eq!(html_to_text("a&mdash;b &rsquo;s &hellip; &eacute;"), "a—b ’s … é");
+        let many = "&".repeat(1_000_000);
+        let start = std::time::Instant::now();
+        assert_eq!(html_to_text(&many).len(), 1_000_000);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

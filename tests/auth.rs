@@ -155,14 +155,19 @@ async fn four_processes_refresh_once_and_all_succeed() {
 }
 
 #[tokio::test]
-async fn corrupted_store_exits_4_and_never_panics() {
+async fn corrupted_store_exits_4_for_the_login_and_never_panics() {
     let books = MockServer::start().await;
     mount_json(&books, "/books/v1/volumes", volumes(vec![volume("v1", "Dune")])).await;
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.config_dir()).unwrap();
     for garbage in [&b"{\"access_token\": \"ya29.trunc"[..], b"\xff\x00\x01", b"[]"] {
         std::fs::write(sb.credentials_file(), garbage).unwrap();
-        for args in [&["auth", "status"][..], &["auth", "token"], &["search", "dune"]] {
+        std::fs::set_permissions(
+            sb.credentials_file(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+        for args in [&["auth", "status"][..], &["auth", "token"]] {
             let out = sb.cmd(&api(&books)).args(args).output().unwrap();
             assert_eq!(out.status.code(), Some(4), "{args:?}: {}", stderr(&out));
             assert_eq!(
@@ -170,6 +175,13 @@ async fn corrupted_store_exits_4_and_never_panics() {
                 "gbooks: error: stored credentials are unreadable; run gbooks login\n"
             );
         }
+        // Public data does without the login, after one warning.
+        let out = sb.cmd(&api(&books)).args(["search", "dune"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "gbooks: warning: your login has expired; going on without it — run gbooks login\n"
+        );
     }
     // A public call with an API key never touches the store.
     let out = sb

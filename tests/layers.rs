@@ -28,7 +28,7 @@ const RANKS: &[(&str, u8)] = &[
     ("http", 4),
     ("secret", 1),
     ("sanitize", 1),
-    ("messages", 1),
+    ("messages", 2),
 ];
 
 /// Only these may import `error.rs`.

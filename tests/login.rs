@@ -82,8 +82,9 @@ async fn a_refused_or_forged_consent_stores_nothing() {
         (
             "forged state",
             Consent::ForgeState,
-            "state mismatch",
-            "Login failed",
+            // Not the answer: the listener says so and waits for the real one.
+            "no answer from the browser within 3 s",
+            "another login attempt",
         ),
         (
             "denied consent",
@@ -100,7 +101,7 @@ async fn a_refused_or_forged_consent_stores_nothing() {
             let sb = Sandbox::new();
             fake.install_client_secret(&sb);
             let mut cmd = sb.cmd(&fake.server.uri());
-            cmd.args(["-v", "login"]);
+            cmd.args(["-v", "login", "--timeout", "3"]);
             let login = login_in_browser(cmd, sb.dir.path()).await;
             let out = &login.out;
             assert_eq!(out.status.code(), Some(4), "{}", stderr(out));
@@ -134,6 +135,16 @@ async fn stray_requests_get_404_and_the_login_goes_on() {
         let r = http.get(format!("{base}{stray}")).send().await.unwrap();
         assert_eq!(r.status(), 404, "{stray}");
     }
+    // A forged answer, or a stale tab of an earlier attempt: 400, and the
+    // listener waits on for the real one.
+    let forged = http
+        .get(format!("{base}/?state=stale-tab-0000000000000&code=4/old"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let text = forged.text().await.unwrap();
+    assert!(text.contains("another login attempt"), "{text}");
     let page = http.get(&callback).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
@@ -177,7 +188,11 @@ async fn paste_mode_reads_the_redirect_from_stdin() {
     // The browser "cannot reach" the listener: the user copies the address.
     let callback = consent(&auth_url).await;
     writeln!(stdin, "not the address").unwrap();
-    writeln!(stdin, "{callback}").unwrap();
+    // One from an earlier attempt: said, and the wait goes on.
+    let forged = callback.replace("state=", "state=x");
+    writeln!(stdin, "{forged}").unwrap();
+    // Copied with the wrapping of a chat tool or a terminal.
+    writeln!(stdin, "  \"<{callback}>\"  ").unwrap();
     stdin.flush().unwrap();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
@@ -187,6 +202,10 @@ async fn paste_mode_reads_the_redirect_from_stdin() {
     let err = seen.join("\n");
     assert!(status.success(), "{err}");
     assert!(err.contains("That is not the address"), "{err}");
+    assert!(
+        err.contains("That address is from another login attempt"),
+        "{err}"
+    );
     assert!(err.ends_with("Logged in."), "{err}");
     assert_eq!(sb.stored_credentials()["refresh_token"], REFRESH);
     assert!(!marker.exists(), "--no-browser must not open a browser");
@@ -201,11 +220,17 @@ async fn pasted_redirect_with_a_forged_state_is_refused() {
     let sb = Sandbox::new();
     fake.install_client_secret(&sb);
     let mut cmd = sb.cmd(&fake.server.uri());
-    cmd.args(["login", "--no-browser"])
+    cmd.args(["login", "--no-browser", "--timeout", "2"])
         .write_stdin("http://127.0.0.1:1/?state=forged&code=4/forged\n");
     let out = run(&mut cmd).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(stderr(&out).contains("state mismatch"));
+    // Said, and then the wait goes on until --timeout.
+    assert!(
+        stderr(&out).contains("another login attempt (its state does not match)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("gbooks: error: no answer from the browser within 2 s"));
     assert_eq!(fake.exchanges(), 0);
     assert!(!sb.credentials_file().exists());
 }

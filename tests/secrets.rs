@@ -139,8 +139,17 @@ async fn echoing_api() -> MockServer {
         .respond_with(|req: &wiremock::Request| {
             let auth = authorization(req).unwrap_or_default();
             let status = if req.url.path().contains("/mylibrary/") { 401 } else { 403 };
+            // Each credential whole, cut to 12 characters, and percent-encoded.
+            let key = req.url.query_pairs().find(|(k, _)| k == "key").map(|(_, v)| v.into_owned());
+            let token = auth.strip_prefix("Bearer ").map(str::to_string);
+            let mut parts = Vec::new();
+            for secret in key.iter().chain(token.iter()) {
+                let cut: String = secret.chars().take(12).collect();
+                let encoded = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+                parts.push(format!("cut={cut}… encoded={encoded}"));
+            }
             ResponseTemplate::new(status).set_body_json(serde_json::json!({
-                "error": { "code": status, "message": format!("refused {} {} ({auth})", req.method, req.url), "errors": [{ "reason": "forbidden" }] }
+                "error": { "code": status, "message": format!("refused {} {} ({auth}) {}", req.method, req.url, parts.join(" ")), "errors": [{ "reason": "forbidden" }] }
             }))
         })
         .mount(&server)
@@ -259,7 +268,142 @@ async fn no_secret_in_any_output_of_any_command() {
                 assert!(last.starts_with("gbooks: error: "), "{err}");
             }
             assert_no_secrets(&out, None);
+            for secret in crate::support::secret_forms() {
+                assert_no_part_of(&stderr(&out), &secret);
+                assert_no_part_of(&stdout(&out), &secret);
+            }
         }
     })
     .await;
+}
+
+/// No 8-character (or longer) prefix of `secret` in `text`.
+fn assert_no_part_of(text: &str, secret: &str) {
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    for form in [secret, encoded.as_str()] {
+        for end in 8..=form.len() {
+            assert!(
+                !text.contains(&form[..end]),
+                "{:?} leaks in part:\n{text}",
+                &form[..end]
+            );
+        }
+    }
+}
+
+/// A 200 answer whose JSON has a field of the wrong type that quotes the
+/// credential: the parse error must not quote it back.
+#[tokio::test]
+async fn a_credential_quoted_in_a_200_answer_never_shows() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|req: &wiremock::Request| {
+            let key = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "key")
+                .map(|(_, v)| v.into_owned());
+            let echoed = key.or_else(|| authorization(req)).unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({ "items": format!("echo {echoed}") }))
+        })
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    let out = run(sb
+        .cmd(&api(&server))
+        .args(["-vv", "--no-cache", "search", "x", "--api-key", API_KEY]))
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .trim_end()
+            .ends_with("expected a sequence at line 1 column 51"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("\"echo (redacted)\""), "{}", stderr(&out));
+    assert_no_part_of(&stderr(&out), API_KEY);
+
+    sb.write_credentials(STALE, 3600, Some(REFRESH));
+    let out = run(sb.cmd(&api(&server)).args(["-vv", "shelves"])).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_no_part_of(&stderr(&out), STALE);
+}
+
+/// A plain-text error body is cut to 120 characters: a secret across the
+/// cut must not leak in part.
+#[tokio::test]
+async fn a_secret_across_the_cut_of_an_error_body_never_leaks_in_part() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(|req: &wiremock::Request| {
+            let key = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "key")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            ResponseTemplate::new(404)
+                .insert_header("content-type", "text/plain")
+                .set_body_string(format!("{} {key} and more text after it", "x".repeat(110)))
+        })
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    let out = run(sb
+        .cmd(&api(&server))
+        .args(["-vv", "show", "v1", "--api-key", API_KEY]))
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_no_part_of(&stderr(&out), API_KEY);
+}
+
+const URL_PASSWORD: &str = "gateway-PASSWORD-1234";
+
+/// A password in GBOOKS_API_BASE or GBOOKS_REVOKE_URL never shows, and
+/// never goes into a cache key.
+#[tokio::test]
+async fn url_passwords_stay_out_of_messages_logs_and_the_cache() {
+    let server = MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", fixture_json("search_dune.json")).await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(format!("no: {URL_PASSWORD}")))
+        .mount(&server)
+        .await;
+    let with_password = |u: &str| u.replacen("http://", &format!("http://me:{URL_PASSWORD}@"), 1);
+    let sb = Sandbox::new();
+    let out = run(sb
+        .cmd(&with_password(&api(&server)))
+        .args(["-vv", "search", "dune"]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_no_part_of(&stderr(&out), URL_PASSWORD);
+    let db = std::fs::read(sb.cache_dir().join("cache.db")).unwrap();
+    let db = String::from_utf8_lossy(&db);
+    assert!(db.contains("/books/v1/volumes"), "the answer was cached");
+    assert!(
+        !db.contains(URL_PASSWORD) && !db.contains("me:"),
+        "a cache key carries the userinfo"
+    );
+
+    let out = run(sb
+        .cmd(&format!("ftp://me:{URL_PASSWORD}@example.com/books/v1"))
+        .args(["search", "dune"]))
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(one_error_line(&out).contains("GBOOKS_API_BASE is not an http(s) URL"));
+    assert_no_part_of(&stderr(&out), URL_PASSWORD);
+
+    sb.write_credentials(STALE, 3600, Some(REFRESH));
+    let out = run(sb
+        .cmd(NOWHERE)
+        .env(
+            "GBOOKS_REVOKE_URL",
+            with_password(&format!("{}/revoke", server.uri())),
+        )
+        .args(["-vv", "logout"]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_no_part_of(&stderr(&out), URL_PASSWORD);
 }

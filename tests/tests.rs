@@ -12,6 +12,7 @@ mod cite;
 mod colour_and_quiet;
 mod config;
 mod errors;
+mod hardening;
 mod isbn;
 mod layers;
 mod login;

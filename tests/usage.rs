@@ -29,8 +29,8 @@ fn usage_errors_are_one_line() {
             "gbooks: error: unexpected argument '-1' found; tip: to pass '-1' as a value, use '-- -1'; see 'gbooks shelves move --help'",
         ),
         (
-            &["search", "x", "--format", "xml"],
-            "gbooks: error: invalid value 'xml' for '--format <FORMAT>' [possible values: table, json, jsonl, csv, bibtex, biblatex, ris, csl-json]; see 'gbooks search --help'",
+            &["search", "x", "--format", "pdf"],
+            "gbooks: error: invalid value 'pdf' for '--format <FORMAT>' [possible values: table, json, jsonl, csv, bibtex, biblatex, ris, csl-json, text, html, markdown]; see 'gbooks search --help'",
         ),
         (
             &["serch", "x"],

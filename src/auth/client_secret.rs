@@ -57,8 +57,11 @@ impl ClientSecret {
         }
         let url = |name: &str, value: Option<String>, default: &str| -> Result<Url, Error> {
             let value = value.unwrap_or_else(|| default.to_string());
-            Url::parse(&value)
-                .ok()
+            let parsed = Url::parse(&value).ok();
+            if let Some(password) = parsed.as_ref().and_then(|u| u.password()) {
+                crate::secret::register(password);
+            }
+            parsed
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
                 .ok_or_else(|| bad(format!("{name} is not an http(s) URL")))
         };

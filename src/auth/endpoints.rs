@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet, HttpClientError,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet,
+    HttpRequest, HttpResponse, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse,
+    TokenUrl,
 };
 use url::Url;
 
 use super::{now, ClientSecret, Credentials, Error};
-use crate::http::{describe, Http};
+use crate::http::{describe, redact_url, Http};
 use crate::secret::Secret;
 
 pub type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -28,7 +29,54 @@ pub fn oauth_client(cs: &ClientSecret) -> OAuthClient {
     }
 }
 
-type TokenError = RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>;
+type TokenError = RequestTokenError<TokenHttpError, BasicErrorResponse>;
+
+/// Why a call to the token endpoint got no answer to read.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenHttpError {
+    #[error("{}", describe(.0))]
+    Net(reqwest::Error),
+    #[error("{}", crate::http::Error::TooLarge)]
+    TooLarge,
+}
+
+/// oauth2's way to the token endpoint, on the run's client, reading bodies
+/// only up to the limits of `http` (oauth2's own reqwest client reads any
+/// body whole).
+struct Capped<'a>(&'a Http);
+
+impl<'c> AsyncHttpClient<'c> for Capped<'_> {
+    type Error = TokenHttpError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<HttpResponse, TokenHttpError>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let client = self.0.client().clone();
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request).map_err(TokenHttpError::Net)?;
+            let response = client.execute(request).await.map_err(TokenHttpError::Net)?;
+            let status = response.status();
+            let mut answer = oauth2::http::Response::builder().status(status.as_u16());
+            for (name, value) in response.headers() {
+                answer = answer.header(name.as_str(), value.as_bytes());
+            }
+            let limit = if status.is_success() {
+                crate::http::MAX_BODY
+            } else {
+                crate::http::MAX_ERROR_BODY
+            };
+            let capped = crate::http::read_capped(response, limit)
+                .await
+                .map_err(TokenHttpError::Net)?;
+            if !capped.whole && status.is_success() {
+                return Err(TokenHttpError::TooLarge);
+            }
+            let body = capped.body.to_vec();
+            answer.body(body).map_err(|_| TokenHttpError::TooLarge)
+        })
+    }
+}
 
 /// Trades the authorization code for tokens.
 pub async fn exchange_code(
@@ -42,8 +90,10 @@ pub async fn exchange_code(
     let sent = [Secret::new(code.clone()), Secret::new(verifier.secret().clone())];
     let request = client
         .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(http.client());
+        .set_pkce_verifier(verifier);
+    secure_token_uri(cs)?;
+    let capped = Capped(http);
+    let request = request.request_async(&capped);
     let secrets: Vec<&Secret> = sent.iter().chain(cs.client_secret.as_ref()).collect();
     let answer = call(&cs.token_uri, http.timeout(), request, false, &secrets).await?;
     let refresh_token = answer.refresh_token().map(|t| Secret::new(t.secret().clone()));
@@ -58,7 +108,9 @@ pub async fn refresh(cs: &ClientSecret, http: &Http, old: &Credentials) -> Resul
     };
     let client = oauth_client(cs);
     let token = RefreshToken::new(refresh_token.expose().to_string());
-    let request = client.exchange_refresh_token(&token).request_async(http.client());
+    secure_token_uri(cs)?;
+    let capped = Capped(http);
+    let request = client.exchange_refresh_token(&token).request_async(&capped);
     let secrets: Vec<&Secret> = [refresh_token]
         .into_iter()
         .chain(cs.client_secret.as_ref())
@@ -69,6 +121,15 @@ pub async fn refresh(cs: &ClientSecret, http: &Http, old: &Credentials) -> Resul
         .map(|t| Secret::new(t.secret().clone()))
         .or_else(|| old.refresh_token.clone());
     Ok(credentials(cs, &answer, refresh_token, old.scopes.clone()))
+}
+
+/// The refresh token, code and client secret only travel over TLS (or to
+/// this machine).
+fn secure_token_uri(cs: &ClientSecret) -> Result<(), Error> {
+    crate::http::check_secure(&cs.token_uri).map_err(|_| Error::Insecure {
+        host: cs.token_uri.host_str().unwrap_or_default().to_string(),
+        setting: "token_uri in client_secret.json",
+    })
 }
 
 fn credentials(
@@ -104,18 +165,18 @@ async fn call(
     let ms = started.elapsed().as_millis();
     match outcome {
         Err(_) => {
-            tracing::info!("POST {url} -> timeout after {ms} ms");
+            tracing::info!("POST {} -> timeout after {ms} ms", redact_url(url));
             Err(Error::Transport {
                 host,
                 detail: format!("no answer within {} s", timeout.as_secs_f64()),
             })
         }
         Ok(Ok(answer)) => {
-            tracing::info!("POST {url} -> 200 in {ms} ms");
+            tracing::info!("POST {} -> 200 in {ms} ms", redact_url(url));
             Ok(answer)
         }
         Ok(Err(e)) => {
-            tracing::info!("POST {url} -> failed in {ms} ms");
+            tracing::info!("POST {} -> failed in {ms} ms", redact_url(url));
             Err(token_error(e, host, refreshing, sent))
         }
     }
@@ -136,9 +197,9 @@ fn token_error(e: TokenError, host: String, refreshing: bool, sent: &[&Secret]) 
                 &text, sent,
             )))
         }
-        RequestTokenError::Request(HttpClientError::Reqwest(e)) => Error::Transport {
+        RequestTokenError::Request(TokenHttpError::TooLarge) => Error::Transport {
             host,
-            detail: describe(&e),
+            detail: TokenHttpError::TooLarge.to_string(),
         },
         RequestTokenError::Request(e) => Error::Transport {
             host,
@@ -154,6 +215,7 @@ fn token_error(e: TokenError, host: String, refreshing: bool, sent: &[&Secret]) 
 /// body, never in the URL, so that it stays out of logs.
 pub async fn revoke(http: &Http, url: &Url, token: &Secret) -> Result<(), String> {
     let started = std::time::Instant::now();
+    let shown = redact_url(url);
     let sent = http
         .client()
         .post(url.clone())
@@ -165,7 +227,9 @@ pub async fn revoke(http: &Http, url: &Url, token: &Secret) -> Result<(), String
     match sent {
         Ok(response) => {
             let status = response.status();
-            tracing::info!("POST {url} -> {} in {ms} ms", status.as_u16());
+            tracing::info!("POST {shown} -> {} in {ms} ms", status.as_u16());
+            // Only the start of an answer is read: nothing in it is used.
+            drop(crate::http::read_capped(response, crate::http::MAX_ERROR_BODY).await);
             if status.is_success() {
                 Ok(())
             } else {
@@ -176,7 +240,7 @@ pub async fn revoke(http: &Http, url: &Url, token: &Secret) -> Result<(), String
             }
         }
         Err(e) => {
-            tracing::info!("POST {url} -> failed in {ms} ms");
+            tracing::info!("POST {shown} -> failed in {ms} ms");
             Err(format!(
                 "cannot reach {}: {}",
                 url.host_str().unwrap_or("the server"),

@@ -36,8 +36,9 @@ struct Callback {
     stream: Option<TcpStream>,
 }
 
-/// Runs the whole login and returns the new credentials (not yet stored).
-pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Result<Credentials, Error> {
+/// Runs the whole login and returns the new credentials, not yet stored:
+/// the caller stores them, then tells the browser tab through [`Pending`].
+pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Result<Pending, Error> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))
         .await
         .map_err(|e| Error::io(format!("cannot listen on 127.0.0.1:{}", opts.port), e))?;
@@ -88,12 +89,50 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
 
     let deadline = tokio::time::sleep(opts.timeout);
     tokio::pin!(deadline);
-    let outcome = tokio::select! {
-        callback = rx.recv() => match callback {
-            Some(cb) => finish(cb, state.secret(), cs, http, verifier, &redirect).await,
-            None => Err(Error::Failed("the login listener stopped".into())),
-        },
-        _ = &mut deadline => Err(Error::Timeout(opts.timeout.as_secs_f64())),
+    let outcome = loop {
+        let cb = tokio::select! {
+            callback = rx.recv() => match callback {
+                Some(cb) => cb,
+                None => break Err(Error::Failed("the login listener stopped".into())),
+            },
+            _ = &mut deadline => break Err(Error::Timeout(opts.timeout.as_secs_f64())),
+        };
+        match parse_callback(&cb.query, state.secret()) {
+            // A forged request, or a stale tab from an earlier attempt on
+            // the same --port: not the answer; the real one may still come.
+            Err(Error::StateMismatch) => {
+                tracing::info!("login listener: an answer with another state, still waiting");
+                match cb.stream {
+                    Some(stream) => {
+                        let page = result_page(
+                            400,
+                            "Not this login",
+                            "This answer belongs to another login attempt. gbooks is still waiting for the current one.",
+                        );
+                        let _ = tokio::time::timeout(Duration::from_secs(5), write_page(stream, page)).await;
+                    }
+                    None => messages::tell(
+                        "That address is from another login attempt (its state does not match); paste the newest one:",
+                    ),
+                }
+            }
+            Err(e) => {
+                fail_page(cb.stream, &e).await;
+                break Err(e);
+            }
+            Ok(code) => {
+                break match endpoints::exchange_code(cs, http, code, verifier, &redirect).await {
+                    Ok(creds) => Ok(Pending {
+                        creds,
+                        page: cb.stream,
+                    }),
+                    Err(e) => {
+                        fail_page(cb.stream, &e).await;
+                        Err(e)
+                    }
+                }
+            }
+        }
     };
     // The listener closes once there is an answer.
     server.abort();
@@ -103,30 +142,37 @@ pub async fn login(cs: &ClientSecret, http: &Http, opts: &LoginOptions) -> Resul
     outcome
 }
 
-async fn finish(
-    cb: Callback,
-    expected_state: &str,
-    cs: &ClientSecret,
-    http: &Http,
-    verifier: oauth2::PkceCodeVerifier,
-    redirect: &Url,
-) -> Result<Credentials, Error> {
-    let result = match parse_callback(&cb.query, expected_state) {
-        Ok(code) => endpoints::exchange_code(cs, http, code, verifier, redirect).await,
-        Err(e) => Err(e),
-    };
-    if let Some(stream) = cb.stream {
-        let page = match &result {
-            Ok(_) => result_page(
+/// New credentials whose browser tab still waits for its page: it says
+/// "Logged in" only once they are stored.
+pub struct Pending {
+    pub creds: Credentials,
+    page: Option<TcpStream>,
+}
+
+impl Pending {
+    /// The credentials are stored: the tab may say so.
+    pub async fn stored(self) {
+        if let Some(stream) = self.page {
+            let page = result_page(
                 200,
                 "Logged in",
                 "gbooks is logged in. You can close this tab and return to the terminal.",
-            ),
-            Err(e) => result_page(400, "Login failed", &format!("gbooks could not log in: {e}.")),
-        };
+            );
+            let _ = tokio::time::timeout(Duration::from_secs(5), write_page(stream, page)).await;
+        }
+    }
+
+    /// Storing them failed: the tab says so too.
+    pub async fn not_stored(self, why: &Error) {
+        fail_page(self.page, why).await;
+    }
+}
+
+async fn fail_page(stream: Option<TcpStream>, e: &Error) {
+    if let Some(stream) = stream {
+        let page = result_page(400, "Login failed", &format!("gbooks could not log in: {e}."));
         let _ = tokio::time::timeout(Duration::from_secs(5), write_page(stream, page)).await;
     }
-    result
 }
 
 /// Checks `state` first (in constant time), then reads the code or the error.
@@ -163,7 +209,11 @@ pub fn parse_callback(query: &str, expected_state: &str) -> Result<String, Error
 
 /// The query of a pasted redirect address, if it is one.
 pub fn pasted_query(text: &str) -> Option<String> {
-    let url = Url::parse(text.trim()).ok()?;
+    // Terminals and chat tools wrap what is copied: quotes, <angle brackets>.
+    let text = text
+        .trim()
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | '<' | '>' | '`') || c.is_whitespace());
+    let url = Url::parse(text).ok()?;
     let query = url.query()?;
     let answers = url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "code" || k == "error");
     answers.then(|| query.to_string())
@@ -283,9 +333,11 @@ async fn read_pasted(tx: mpsc::Sender<Callback>, redirect: Url) {
             continue;
         }
         match pasted_query(&line) {
+            // Keeps reading: one with the wrong state is not the last word.
             Some(query) => {
-                let _ = tx.send(Callback { query, stream: None }).await;
-                return;
+                if tx.send(Callback { query, stream: None }).await.is_err() {
+                    return;
+                }
             }
             None => messages::tell(&format!(
                 "That is not the address the browser was sent to; it starts with {redirect}?. Try again:"

@@ -54,6 +54,9 @@ pub enum Error {
     /// Never holds a URL with secrets: the endpoints' URLs carry none.
     #[error("cannot reach {host}: {detail}")]
     Transport { host: String, detail: String },
+    /// `setting` names where the http:// URL comes from.
+    #[error("refusing to send credentials over plain http:// to {host} ({setting}); use https://")]
+    Insecure { host: String, setting: &'static str },
     #[error("the keyring is not available ({0})")]
     Keyring(String),
     #[error("{context}: {source}")]

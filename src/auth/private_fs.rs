@@ -8,16 +8,54 @@ use std::time::{Duration, Instant};
 
 use super::Error;
 
-/// Creates the config dir if needed and makes it private (0700).
+/// Creates the config dir, and any parent, private (0700). A directory
+/// that exists keeps its mode: GBOOKS_CONFIG_DIR may be `/tmp`, or a
+/// symlink to a directory whose mode its owner chose.
 pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(format!("cannot protect {}", dir.display()), e))?;
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
+}
+
+/// Removes the temp files that an interrupted [`write_private`] of `to`
+/// left behind. Only under the lock that the writers of `to` take.
+pub fn remove_leftovers(dir: &Path, to: &Path) {
+    let Some(name) = to.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
-    Ok(())
+}
+
+/// A file gbooks keeps private that someone opened to group or others:
+/// closed again to 0600, and `true` so the caller can say so.
+#[cfg(unix)]
+pub fn tighten(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).is_ok()
+        }
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+pub fn tighten(_path: &Path) -> bool {
+    false
 }
 
 /// Writes `to` atomically with mode 0600: a private temp file, then a rename,
@@ -87,11 +125,26 @@ impl Drop for FileLock {
     }
 }
 
+/// A lock file: 0600, and never through a symlink, which could point the
+/// open (and its create) at a file of someone else's choosing.
 fn open(path: &Path) -> Result<std::fs::File, Error> {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let file = options
         .open(path)
-        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // One made by an older gbooks may be 0644.
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(file)
 }

@@ -2,7 +2,7 @@
 //! token, refreshing it (once, for all processes) when it is about to expire
 //! or the API refused it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::private_fs::FileLock;
@@ -12,9 +12,23 @@ use crate::books::{BoxFuture, TokenError, TokenSource};
 use crate::http::Http;
 use crate::secret::Secret;
 
-const REFRESH_LOCK: &str = ".refresh.lock";
+/// The one lock that login, logout and refresh take, across processes: a
+/// refresh that ran during a logout must not write the login back, nor one
+/// of the old login overwrite a new one.
+const LOGIN_LOCK: &str = ".refresh.lock";
 /// How long a process waits for another one's refresh.
 const LOCK_PATIENCE: Duration = Duration::from_secs(90);
+
+/// Held while the stored login changes.
+pub struct LoginLock(#[allow(dead_code)] FileLock);
+
+impl LoginLock {
+    pub async fn acquire(config_dir: &Path) -> Result<LoginLock, Error> {
+        FileLock::acquire(&config_dir.join(LOGIN_LOCK), LOCK_PATIENCE)
+            .await
+            .map(LoginLock)
+    }
+}
 
 pub struct Session {
     kind: StoreKind,
@@ -103,7 +117,7 @@ impl Session {
     /// Refreshes under the cross-process lock. Another process may have
     /// refreshed while we waited for it, so the store is read again first.
     async fn refresh_locked(&self, loaded: &mut Loaded, stale: &Secret) -> Result<Option<Secret>, Error> {
-        let _lock = FileLock::acquire(&self.config_dir.join(REFRESH_LOCK), LOCK_PATIENCE).await?;
+        let _lock = LoginLock::acquire(&self.config_dir).await?;
         let store = loaded.opened.store.clone();
         let Some(current) = store.load().await? else {
             loaded.creds = None;
@@ -125,7 +139,12 @@ impl Session {
             return Err(Error::OtherClient);
         }
         let fresh = endpoints::refresh(&cs, &self.http, &current).await?;
-        store.save(&fresh).await?;
+        // A full disk must not fail the command: the token works for this run.
+        if let Err(e) = store.save(&fresh).await {
+            crate::messages::warn(&format!(
+                "could not save the refreshed login ({e}); it is used for this run only"
+            ));
+        }
         let token = fresh.access_token.clone();
         loaded.creds = Some(fresh);
         Ok(Some(token))

@@ -240,7 +240,15 @@ impl TokenStore {
             TokenStore::File { path } => {
                 let path = path.clone();
                 blocking(move || match std::fs::read(&path) {
-                    Ok(bytes) => Credentials::from_json(&bytes).map(Some),
+                    Ok(bytes) => {
+                        if super::private_fs::tighten(&path) {
+                            crate::messages::warn(&format!(
+                                "{} was readable by others; it is now readable only by you",
+                                path.display()
+                            ));
+                        }
+                        Credentials::from_json(&bytes).map(Some)
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                     Err(_) => Err(Error::Unreadable),
                 })
@@ -273,6 +281,7 @@ impl TokenStore {
                     let dir = path.parent().unwrap_or(Path::new("."));
                     create_private_dir(dir)?;
                     let _lock = FileLock::acquire_blocking(&dir.join(WRITE_LOCK))?;
+                    super::private_fs::remove_leftovers(dir, &path);
                     write_private(dir, &path, json.as_bytes())
                 })
                 .await
@@ -294,10 +303,17 @@ impl TokenStore {
         match self {
             TokenStore::File { path } => {
                 let path = path.clone();
-                blocking(move || match std::fs::remove_file(&path) {
-                    Ok(()) => Ok(true),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-                    Err(e) => Err(Error::io(format!("cannot delete {}", path.display()), e)),
+                blocking(move || {
+                    let dir = path.parent().unwrap_or(Path::new("."));
+                    if dir.is_dir() {
+                        let _lock = FileLock::acquire_blocking(&dir.join(WRITE_LOCK))?;
+                        super::private_fs::remove_leftovers(dir, &path);
+                    }
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => Ok(true),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                        Err(e) => Err(Error::io(format!("cannot delete {}", path.display()), e)),
+                    }
                 })
                 .await
             }

@@ -206,6 +206,8 @@ fn short_text(body: &[u8]) -> Option<String> {
         _ if lower.contains("<html") || lower.contains("<!doctype") => String::new(),
         _ => text.to_string(),
     };
+    // Scrubbed before the cut: a secret across it would leak in part.
+    let snippet = crate::secret::scrub(&snippet);
     let snippet = crate::sanitize::terminal_line(snippet.trim());
     let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
     if snippet.is_empty() {

@@ -69,6 +69,9 @@ pub struct Client {
     country: Option<String>,
     tokens: Option<Arc<dyn TokenSource>>,
     cache: Option<Arc<dyn ResponseCache>>,
+    /// Told once when a broken login makes public calls go on without it.
+    on_anonymous: Option<Arc<dyn Fn() + Send + Sync>>,
+    anonymous: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The optional parameters of a volume search.
@@ -94,6 +97,25 @@ impl Client {
             country,
             tokens: None,
             cache: None,
+            on_anonymous: None,
+            anonymous: Arc::default(),
+        }
+    }
+
+    /// `notice` runs the first time a public call goes on without a login
+    /// that no longer works (expired, revoked, unreadable).
+    pub fn on_anonymous(mut self, notice: Arc<dyn Fn() + Send + Sync>) -> Client {
+        self.on_anonymous = Some(notice);
+        self
+    }
+
+    /// The login failed for public data: say so once, then do without it.
+    fn go_anonymous(&self, why: &TokenError) {
+        tracing::info!("going on without the login: {why}");
+        if !self.anonymous.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if let Some(notice) = &self.on_anonymous {
+                notice();
+            }
         }
     }
 
@@ -256,8 +278,11 @@ impl Client {
         access: Access,
         read_cache: bool,
     ) -> Result<Fetched, Error> {
-        let plain = self.url(path, params);
-        let mut url = plain.clone();
+        let mut url = self.url(path, params);
+        // The cache key never carries a gateway's user name or password.
+        let mut plain = url.clone();
+        let _ = plain.set_username("");
+        let _ = plain.set_password(None);
         let mut bearer = None;
         match access {
             Access::Public | Access::Anonymous => match &self.api_key {
@@ -268,9 +293,17 @@ impl Client {
                     };
                     url.set_query(Some(&query));
                 }
-                None if access == Access::Public => {
+                // The login is only a fallback here: one that does not work
+                // (or would go over plain http) is left out, not fatal.
+                None if access == Access::Public
+                    && crate::http::check_secure(&url).is_ok()
+                    && !self.anonymous.load(std::sync::atomic::Ordering::SeqCst) =>
+                {
                     if let Some(tokens) = &self.tokens {
-                        bearer = tokens.token().await.map_err(Error::Token)?;
+                        match tokens.token().await {
+                            Ok(token) => bearer = token,
+                            Err(e) => self.go_anonymous(&e),
+                        }
                     }
                 }
                 None => {}
@@ -305,9 +338,18 @@ impl Client {
         let mut retried_with = None;
         if reply.status == 401 {
             if let (Some(tokens), Some(rejected)) = (&self.tokens, &bearer) {
-                if let Some(fresh) = tokens.refresh(rejected).await.map_err(Error::Token)? {
-                    reply = self.http.send(method, &url, Some(&fresh)).await?;
-                    retried_with = Some(fresh);
+                match tokens.refresh(rejected).await {
+                    Ok(Some(fresh)) => {
+                        reply = self.http.send(method, &url, Some(&fresh)).await?;
+                        retried_with = Some(fresh);
+                    }
+                    Ok(None) => {}
+                    Err(e) if access == Access::Public => {
+                        self.go_anonymous(&e);
+                        reply = self.http.send(method, &url, None).await?;
+                        bearer = None;
+                    }
+                    Err(e) => return Err(Error::Token(e)),
                 }
             }
         }

@@ -54,13 +54,32 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
         },
     };
     let http = Http::new(EXCHANGE_TIMEOUT)?;
-    let creds = login::login(&cs, &http, &options).await?;
+    let pending = login::login(&cs, &http, &options).await?;
+    let creds = pending.creds.clone();
     if creds.refresh_token.is_none() {
         messages::warn(
             "the server sent no refresh token; you will have to log in again when the access token expires",
         );
     }
-    opened.store.save(&creds).await?;
+    // Under the lock, so that a refresh of the old login in another
+    // process cannot overwrite this one.
+    let saved = match auth::session::LoginLock::acquire(&s.config_dir).await {
+        Ok(_lock) => opened.store.save(&creds).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = saved {
+        pending.not_stored(&e).await;
+        // A refresh token that nothing holds must not stay valid.
+        if let (Some(token), Ok(url)) = (&creds.refresh_token, &s.revoke_url) {
+            if crate::http::check_secure(url).is_ok() {
+                if let Err(why) = endpoints::revoke(&http, url, token).await {
+                    messages::warn(&format!("could not revoke the new token ({why})"));
+                }
+            }
+        }
+        return Err(anyhow::Error::new(e).context("the login worked but could not be stored"));
+    }
+    pending.stored().await;
     match (&opened.store, &opened.fallback) {
         (TokenStore::File { path }, Some(why)) => messages::warn(&format!(
             "no keyring is available ({why}); the login is stored in {}, readable only by you",
@@ -78,6 +97,9 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
 
 pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
     let s = &ctx.settings;
+    // A refresh running in another process finishes (or waits) first, and
+    // then finds nothing to write back to.
+    let _lock = auth::session::LoginLock::acquire(&s.config_dir).await?;
     let (opened, creds) = TokenStore::open(s.token_store, &s.config_dir).await;
     // Unreadable credentials cannot be revoked, but they are still deleted.
     let creds = match creds {
@@ -85,6 +107,15 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
         Err(auth::Error::Unreadable) => None,
         Err(e) => return Err(e.into()),
     };
+    if let (Some(_), Ok(url)) = (&creds, &s.revoke_url) {
+        if crate::http::check_secure(url).is_err() {
+            return Err(auth::Error::Insecure {
+                host: url.host_str().unwrap_or_default().to_string(),
+                setting: "GBOOKS_REVOKE_URL",
+            }
+            .into());
+        }
+    }
     if let Some(c) = &creds {
         let token = c.refresh_token.as_ref().unwrap_or(&c.access_token);
         let http = Http::new(s.timeout)?;

@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, cmd: &CacheCommand, out: &mut Output) -> anyhow::Resul
                 size_bytes: s.bytes,
                 file_bytes: s.file_bytes,
                 max_bytes: c.max_bytes,
-                oldest: s.oldest.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
+                oldest: s.oldest.and_then(crate::output::records::rfc3339),
                 ttl_seconds: c.ttl.as_secs(),
                 oldest_time: s.oldest,
                 ttl: c.ttl,

@@ -150,7 +150,7 @@ fn init_logging(verbose: u8) {
         tracing::Level::INFO
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(crate::messages::LogLine::new)
         .with_max_level(level)
         .without_time()
         .with_target(false)
@@ -207,7 +207,8 @@ impl Context {
         if let Some(http) = self.http.get() {
             return Ok(http.clone());
         }
-        let http = Http::new(self.settings.timeout)?;
+        let http = Http::new(self.settings.timeout)?
+            .with_proxies(self.settings.proxies.clone(), self.settings.no_proxy.clone());
         Ok(self.http.get_or_init(|| http).clone())
     }
 
@@ -237,7 +238,14 @@ impl Context {
             s.api_key.clone(),
             s.country.clone(),
         )
-        .with_tokens(self.session()?);
+        .with_tokens(self.session()?)
+        .on_anonymous(Arc::new(|| {
+            // Once per run, however many clients the command makes.
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                crate::messages::warn("your login has expired; going on without it — run gbooks login")
+            });
+        }));
         Ok(match self.response_cache() {
             Some(cache) => client.with_cache(cache),
             None => client,

@@ -13,7 +13,10 @@ pub fn run(ctx: &Context, volume_id: &str) -> anyhow::Result<()> {
     let url = format!("https://books.google.com/books?id={}", query::encode(id));
     messages::status(&format!("Opening {url}"));
     if let Err(e) = crate::browser::open(&url, ctx.settings.browser.as_deref()) {
-        messages::warn(&format!("could not start a browser ({e}); open the URL yourself"));
+        // Even with --quiet: the URL is all the user has left.
+        messages::tell(&format!(
+            "gbooks: warning: could not start a browser ({e}); open this URL yourself: {url}"
+        ));
     }
     Ok(())
 }

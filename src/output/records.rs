@@ -136,10 +136,8 @@ impl Login {
         has_refresh_token: bool,
         now_secs: u64,
     ) -> Login {
-        let expires_at = expires_at_secs.map(|at| {
-            let when = UNIX_EPOCH + Duration::from_secs(at);
-            humantime::format_rfc3339_seconds(when).to_string()
-        });
+        let expires_at =
+            expires_at_secs.and_then(|at| rfc3339(UNIX_EPOCH.checked_add(Duration::from_secs(at))?));
         Login {
             client_id,
             scopes,
@@ -166,6 +164,7 @@ impl Record for AuthStatus {
                 "{text} ({})",
                 relative(at, login.now_secs, login.has_refresh_token)
             ),
+            (Some(_), None) => "after the year 9999".to_string(),
             _ => "unknown".to_string(),
         };
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
@@ -192,7 +191,7 @@ fn relative(at: u64, now: u64, refreshable: bool) -> String {
     let minutes = |secs: u64| match secs {
         0..=59 => format!("{secs} s"),
         60..=5399 => format!("{} min", (secs + 30) / 60),
-        _ => format!("{} h", (secs + 1800) / 3600),
+        _ => format!("{} h", secs.saturating_add(1800) / 3600),
     };
     if at > now {
         format!("in {}", minutes(at - now))
@@ -201,6 +200,15 @@ fn relative(at: u64, now: u64, refreshable: bool) -> String {
     } else {
         format!("{} ago", minutes(now - at))
     }
+}
+
+/// A time as RFC 3339, or `None` past the year 9999, which the format cannot
+/// write (and which only a broken clock or a hostile server gives).
+pub fn rfc3339(when: SystemTime) -> Option<String> {
+    use std::fmt::Write;
+    let mut text = String::new();
+    write!(text, "{}", humantime::format_rfc3339_seconds(when)).ok()?;
+    Some(text)
 }
 
 /// `gbooks cache path`.

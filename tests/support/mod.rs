@@ -91,6 +91,9 @@ impl Sandbox {
             "client_id": oauth::CLIENT_ID,
         });
         std::fs::write(self.credentials_file(), creds.to_string()).unwrap();
+        // 0600, as gbooks writes it: a looser file gets a warning.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(self.credentials_file(), std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 
     /// The stored login, parsed.
