@@ -6,10 +6,12 @@ mod support;
 
 mod auth;
 mod auth_keyring;
+mod batch_limits;
 mod cache;
 mod colour_and_quiet;
 mod config;
 mod errors;
+mod identify;
 mod isbn;
 mod layers;
 mod login;
@@ -26,3 +28,4 @@ mod show;
 mod terminal_safety;
 mod tls;
 mod usage;
+mod verified_isbn;

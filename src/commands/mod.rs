@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod identify;
 pub mod isbn;
 pub mod open;
 pub mod search;
@@ -33,19 +34,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(settings.verbose);
     crate::messages::set_quiet(settings.quiet);
     let volumes = match &cli.command {
-        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Identify(_) => true,
         Command::Shelves(args) => matches!(args.action, Some(ShelvesCommand::Show { .. })),
         _ => false,
     };
     if settings.format.is_citation() && !volumes {
         return Err(UsageError::new(
-            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn or shelves show",
+            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn, identify or shelves show",
         )
         .into());
     }
     // Long lists and details are paged; prompts and secrets never are.
     let pages = match &cli.command {
-        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Identify(_) => true,
         Command::Shelves(args) => matches!(
             args.action,
             None | Some(ShelvesCommand::List { .. } | ShelvesCommand::Show { .. })
@@ -74,6 +75,7 @@ async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<
         Command::Logout => auth::logout(ctx).await,
         Command::Auth(args) => auth::run(ctx, args, out).await,
         Command::Isbn(args) => isbn::run(ctx, args, out).await,
+        Command::Identify(args) => identify::run(ctx, args, out).await,
     }
 }
 

@@ -17,7 +17,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 
 pub use lists::{List, Listed};
-pub use records::{Csv, Human, IsbnEntry, Record};
+pub use records::{Csv, Human, IsbnEntry, Ranked, Record};
 
 use crate::books::{Shelf, Volume};
 use crate::messages;
@@ -456,8 +456,9 @@ mod tests {
         list.push(&IsbnEntry {
             input: "0441013597".into(),
             isbn: Some("0441013597".into()),
-            volume: Some(dune().remove(0)),
+            volume: Some(Arc::new(dune().remove(0))),
             error: None,
+            verified: true,
         })
         .unwrap();
         list.push(&IsbnEntry {
@@ -465,6 +466,7 @@ mod tests {
             isbn: Some("9780000000002".into()),
             volume: None,
             error: Some("not found".into()),
+            verified: false,
         })
         .unwrap();
         list.finish().unwrap();
