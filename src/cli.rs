@@ -345,7 +345,7 @@ pub struct IsbnArgs {
 
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 1.0 / 3600.0 && v <= 10_000.0 => Ok(v),
+        Ok(v) if (1.0 / 3600.0..=10_000.0).contains(&v) => Ok(v),
         _ => Err("expected a number of requests per second, from 0.001 to 10000".into()),
     }
 }

@@ -17,7 +17,7 @@ use crate::books::{self, Client, SearchParams, Volume};
 use crate::cli::IsbnArgs;
 use crate::error::{PartialFailure, Unfinished, UsageError};
 use crate::identify;
-use crate::isbn::{self, Isbn, Line};
+use crate::isbn::{self, Isbn};
 use crate::output::{IsbnEntry, List, Output};
 use crate::progress::Progress;
 use crate::throttle::{Concurrency, Rate};
@@ -231,10 +231,13 @@ fn stops_the_run(err: &books::Error) -> bool {
     }
 }
 
-/// Where a line stands: not an ISBN, or waiting for the answer to an ISBN.
-enum Slot {
-    Invalid(String),
-    Isbn(usize),
+/// One input line, small because a batch can have hundreds of thousands:
+/// its text (an index into the distinct texts) and its ISBN's slot, if it
+/// is one.
+#[derive(Clone, Copy)]
+struct Row {
+    input: u32,
+    slot: Option<u32>,
 }
 
 /// Where entries go: the renderer, or the results file.
@@ -248,8 +251,9 @@ enum Sink<'a> {
 /// error returns early), the results file still lands, with the lines not
 /// yet answered marked so that the next run asks for them.
 struct Batch<'a> {
-    lines: Vec<Line>,
-    slots: Vec<Slot>,
+    inputs: Vec<String>,
+    rows: Vec<Row>,
+    isbns: Vec<Isbn>,
     outcomes: Vec<Option<Outcome>>,
     next: usize,
     sink: Option<Sink<'a>>,
@@ -273,22 +277,23 @@ impl Batch<'_> {
     }
 
     fn entry(&self, i: usize) -> Option<(IsbnEntry, bool)> {
-        let line = &self.lines[i];
-        match &self.slots[i] {
-            Slot::Invalid(error) => Some((
+        let row = self.rows[i];
+        let input = &self.inputs[row.input as usize];
+        match row.slot.map(|s| s as usize) {
+            None => Some((
                 IsbnEntry {
-                    input: line.input.clone(),
+                    input: input.clone(),
                     isbn: None,
                     volume: None,
-                    error: Some(error.clone()),
+                    error: Isbn::parse(input).err().map(|e| e.to_string()),
                     verified: false,
                 },
                 true,
             )),
-            Slot::Isbn(s) => self.outcomes[*s].as_ref().map(|o| {
+            Some(s) => self.outcomes[s].as_ref().map(|o| {
                 let entry = IsbnEntry {
-                    input: line.input.clone(),
-                    isbn: line.isbn.as_ref().ok().map(Isbn::to_string),
+                    input: input.clone(),
+                    isbn: Some(self.isbns[s].to_string()),
                     volume: o.volume.clone(),
                     error: o.error.clone(),
                     verified: o.verified,
@@ -300,7 +305,7 @@ impl Batch<'_> {
 
     /// Writes every entry whose turn has come.
     fn emit(&mut self) -> anyhow::Result<()> {
-        while self.next < self.lines.len() {
+        while self.next < self.rows.len() {
             let Some((entry, _)) = self.entry(self.next) else {
                 break;
             };
@@ -329,7 +334,7 @@ impl Batch<'_> {
     fn finish(&mut self) -> anyhow::Result<usize> {
         match self.sink.take() {
             Some(Sink::Out(list)) => list.finish().context("writing output"),
-            Some(Sink::File(file)) => file.persist().map(|_| self.lines.len()),
+            Some(Sink::File(file)) => file.persist().map(|_| self.rows.len()),
             None => Ok(0),
         }
     }
@@ -342,7 +347,7 @@ impl Drop for Batch<'_> {
         }
         // Interrupted: the rest in order, unanswered lines marked for the next run.
         let mut left = 0;
-        while self.next < self.lines.len() {
+        while self.next < self.rows.len() {
             let entry = match self.entry(self.next) {
                 Some((entry, settled)) => {
                     left += usize::from(!settled);
@@ -350,10 +355,10 @@ impl Drop for Batch<'_> {
                 }
                 None => {
                     left += 1;
-                    let line = &self.lines[self.next];
+                    let row = self.rows[self.next];
                     IsbnEntry {
-                        input: line.input.clone(),
-                        isbn: line.isbn.as_ref().ok().map(Isbn::to_string),
+                        input: self.inputs[row.input as usize].clone(),
+                        isbn: row.slot.map(|s| self.isbns[s as usize].to_string()),
                         volume: None,
                         error: Some("interrupted before it was looked up".into()),
                         verified: false,
@@ -380,7 +385,7 @@ impl Drop for Batch<'_> {
 }
 
 pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Result<()> {
-    let lines = input_lines(args)?;
+    let input = read_input(args)?;
     let rate = args
         .rate
         .map(Rate::per_second)
@@ -397,43 +402,61 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         None => out.fields::<IsbnEntry>(),
     };
 
-    // Each distinct ISBN is asked for once, however often it is listed.
+    // Each distinct ISBN is asked for once, however often it is listed, and
+    // each distinct text is kept once.
     let mut wanted: Vec<(Isbn, usize)> = Vec::new();
     let mut lines_of: Vec<usize> = Vec::new();
+    let mut isbns: Vec<Isbn> = Vec::new();
     let mut outcomes: Vec<Option<Outcome>> = Vec::new();
-    let mut slot_of: HashMap<Isbn, usize> = HashMap::new();
-    let mut slots = Vec::with_capacity(lines.len());
+    let mut slot_of: HashMap<Isbn, u32> = HashMap::new();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut input_of: HashMap<String, u32> = HashMap::new();
+    let mut rows = Vec::new();
     let mut carried_lines = 0;
-    for line in &lines {
-        match &line.isbn {
-            Ok(isbn) => {
-                let slot = match slot_of.get(isbn) {
-                    Some(&slot) => slot,
-                    None => {
-                        let slot = outcomes.len();
-                        let known = carried.get(isbn).cloned();
-                        if known.is_none() {
-                            wanted.push((isbn.clone(), slot));
-                        }
-                        outcomes.push(known);
-                        lines_of.push(0);
-                        slot_of.insert(isbn.clone(), slot);
-                        slot
-                    }
-                };
-                lines_of[slot] += 1;
-                carried_lines += usize::from(outcomes[slot].is_some());
-                slots.push(Slot::Isbn(slot));
+    let texts: Box<dyn Iterator<Item = &str>> = match &input {
+        Input::Args(args) => Box::new(args.iter().map(String::as_str)),
+        Input::Text(text) => Box::new(text.lines()),
+    };
+    for line in isbn::each_line(texts) {
+        let index = match input_of.get(&line.input) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(inputs.len()).context("too many lines")?;
+                input_of.insert(line.input.clone(), i);
+                inputs.push(line.input);
+                i
             }
-            Err(e) => slots.push(Slot::Invalid(e.to_string())),
+        };
+        let slot = match line.isbn {
+            Ok(isbn) => Some(match slot_of.get(&isbn) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = u32::try_from(outcomes.len()).context("too many lines")?;
+                    let known = carried.get(&isbn).cloned();
+                    if known.is_none() {
+                        wanted.push((isbn.clone(), slot as usize));
+                    }
+                    outcomes.push(known);
+                    lines_of.push(0);
+                    isbns.push(isbn.clone());
+                    slot_of.insert(isbn, slot);
+                    slot
+                }
+            }),
+            Err(_) => None,
+        };
+        if let Some(slot) = slot {
+            lines_of[slot as usize] += 1;
+            carried_lines += usize::from(outcomes[slot as usize].is_some());
         }
+        rows.push(Row { input: index, slot });
     }
-    drop(slot_of);
-    drop(carried);
+    drop(input);
+    drop((slot_of, input_of, carried));
     if let Some(path) = args.output.as_ref().filter(|p| p.exists()) {
-        let left = slots
+        let left = rows
             .iter()
-            .filter(|s| matches!(s, Slot::Isbn(i) if outcomes[*i].is_none()))
+            .filter(|r| r.slot.is_some_and(|s| outcomes[s as usize].is_none()))
             .count();
         crate::messages::status(&format!(
             "Resuming {}: {carried_lines} carried over, {left} left to look up",
@@ -447,11 +470,12 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
     };
     let sink = match &args.output {
         Some(path) => Sink::File(ResultsFile::create(path)?),
-        None => Sink::Out(out.list::<IsbnEntry>().context("writing output")?),
+        None => Sink::Out(out.long_list::<IsbnEntry>().context("writing output")?),
     };
     let mut batch = Batch {
-        lines,
-        slots,
+        inputs,
+        rows,
+        isbns,
         outcomes,
         next: 0,
         sink: Some(sink),
@@ -625,8 +649,14 @@ fn read_results(path: &Path, loose: bool) -> anyhow::Result<HashMap<Isbn, Outcom
     Ok(known)
 }
 
+/// Where the ISBNs come from.
+enum Input {
+    Args(Vec<String>),
+    Text(String),
+}
+
 /// The arguments, or stdin when there are none or just `-`.
-fn input_lines(args: &IsbnArgs) -> anyhow::Result<Vec<Line>> {
+fn read_input(args: &IsbnArgs) -> anyhow::Result<Input> {
     let from_stdin = match args.isbns.as_slice() {
         [] => true,
         [only] if only == "-" => true,
@@ -636,7 +666,7 @@ fn input_lines(args: &IsbnArgs) -> anyhow::Result<Vec<Line>> {
         _ => false,
     };
     if !from_stdin {
-        return Ok(isbn::lines(args.isbns.iter().map(String::as_str)));
+        return Ok(Input::Args(args.isbns.clone()));
     }
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -646,6 +676,8 @@ fn input_lines(args: &IsbnArgs) -> anyhow::Result<Vec<Line>> {
     stdin
         .read_to_end(&mut bytes)
         .context("reading ISBNs from stdin")?;
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(isbn::lines(text.lines()))
+    Ok(Input::Text(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }))
 }

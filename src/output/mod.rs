@@ -151,7 +151,13 @@ impl Output {
 
     /// A list that arrives piece by piece.
     pub fn list<T: Listed>(&mut self) -> io::Result<List<'_, T>> {
-        List::new(self)
+        List::new(self, false)
+    }
+
+    /// The same for lists too long to hold: a JSON array is written item
+    /// by item too (so an interrupted run leaves it open).
+    pub fn long_list<T: Listed>(&mut self) -> io::Result<List<'_, T>> {
+        List::new(self, true)
     }
 
     /// Bookshelves: the API's objects for JSON, a summary otherwise.
@@ -313,7 +319,12 @@ impl Output {
 
     /// A table with a header; `shrink` names the columns that give up width
     /// on a narrow terminal.
-    fn table(&mut self, headers: &[&str], rows: &[Vec<String>], shrink: &[usize]) -> io::Result<()> {
+    fn table<R: AsRef<[String]>>(
+        &mut self,
+        headers: &[&str],
+        rows: &[R],
+        shrink: &[usize],
+    ) -> io::Result<()> {
         let styles = [table::ID_STYLE, table::TITLE_STYLE];
         let styles: &[anstyle::Style] = if self.color { &styles } else { &[] };
         let text = table::render_table(headers, rows, self.terminal, shrink, styles);
@@ -412,6 +423,25 @@ mod tests {
             for line in screen.text().lines() {
                 assert!(width::width(line) <= width, "{width}: {line:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_long_list_streams_the_same_json_bytes() {
+        for n in [0, 1, 2] {
+            let mut texts = Vec::new();
+            for long in [false, true] {
+                let (mut out, screen) = output(Format::Json, None);
+                let mut list = if long {
+                    out.long_list::<Volume>().unwrap()
+                } else {
+                    out.list::<Volume>().unwrap()
+                };
+                list.push_all(&dune()[..n]).unwrap();
+                list.finish().unwrap();
+                texts.push(screen.text());
+            }
+            assert_eq!(texts[0], texts[1], "{n} items");
         }
     }
 
