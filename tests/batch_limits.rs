@@ -256,3 +256,55 @@ async fn rate_caps_requests_per_second() {
     let out = run(sb.cmd(NOWHERE).args(["isbn", "--rate", "0", "x"])).await;
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn ctrl_c_still_lands_the_results_file() {
+    let list = isbns(6, "127");
+    // The first three are answered; the fourth is held until the test is done.
+    let held = fake::Latch::new();
+    let arrived = fake::Latch::new();
+    let (hold, seen) = (held.clone(), arrived.clone());
+    let fake = FakeApi::start(move |call: Call| {
+        let (hold, seen) = (hold.clone(), seen.clone());
+        async move {
+            if call.n < 3 {
+                return found(&call);
+            }
+            seen.open();
+            hold.wait().await;
+            Reply::gave_up("the end of the test")
+        }
+    });
+    let sb = Sandbox::new();
+    let file = sb.dir.path().join("results.jsonl");
+    let child = sb
+        .std_cmd(&fake.api())
+        .args(["isbn", "--jobs", "1", "--no-cache", "--output"])
+        .arg(&file)
+        .args(&list)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(arrived.wait().await, "the fourth lookup never came");
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) only; the pid stays our child's until we wait for it.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    held.open();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 looked up, 3 left"), "{}", stderr(&out));
+    let saved = results(&file);
+    assert_eq!(saved.len(), 6);
+    assert!(saved[..3].iter().all(|e| e["verified"] == true));
+    assert!(saved[3..].iter().all(|e| e["volume"].is_null()));
+    let names: Vec<_> = std::fs::read_dir(sb.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.to_string_lossy().ends_with(".tmp")),
+        "{names:?}"
+    );
+}
