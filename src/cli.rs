@@ -143,6 +143,8 @@ pub enum Command {
     Isbn(IsbnArgs),
     /// Print a formatted reference (APA, MLA, Chicago, IEEE, Harvard) for volumes or ISBNs
     Cite(CiteArgs),
+    /// Find one book from its title, author or ISBN, ranked with reasons
+    Identify(IdentifyArgs),
     /// List and change bookshelves (yours after `gbooks login`, or anyone's public ones)
     Shelves(ShelvesArgs),
     /// Open a volume's Google Books page in the browser
@@ -368,6 +370,59 @@ pub struct IsbnArgs {
     /// ISBN-10 or ISBN-13, hyphens and spaces allowed
     #[arg(value_name = "ISBN")]
     pub isbns: Vec<String>,
+    #[command(flatten)]
+    pub notes: NotesArgs,
+
+    /// When no volume carries the ISBN, take the best one Google returned anyway
+    #[arg(long)]
+    pub loose: bool,
+
+    /// Replace each volume found with its full record (one more request per hit)
+    #[arg(long)]
+    pub full: bool,
+
+    /// Write JSON Lines to FILE (atomically, at the end); an existing FILE is resumed
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// At most N requests per second across the run, e.g. 5 or 0.5
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (1.0 / 3600.0..=10_000.0).contains(&v) => Ok(v),
+        _ => Err("expected a number of requests per second, from 0.001 to 10000".into()),
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "At least one of --title and --isbn is needed.\nExit status: 0 with candidates, 3 when --best finds none scoring 50 or more."
+)]
+pub struct IdentifyArgs {
+    /// The title, with or without its subtitle
+    #[arg(long, short = 't', value_name = "T")]
+    pub title: Option<String>,
+    /// The author (the first one's surname is what counts)
+    #[arg(long, short = 'a', value_name = "A")]
+    pub author: Option<String>,
+    /// An ISBN-10 or ISBN-13
+    #[arg(long, short = 'i', value_name = "I")]
+    pub isbn: Option<String>,
+    /// The publisher
+    #[arg(long, value_name = "P")]
+    pub publisher: Option<String>,
+    /// The language as a two-letter code, e.g. en (scored, never a filter)
+    #[arg(long, value_name = "CODE")]
+    pub lang: Option<String>,
+    /// The year of publication
+    #[arg(long, value_name = "Y", value_parser = clap::value_parser!(u16).range(1..=9999))]
+    pub year: Option<u16>,
+    /// Print only the best candidate, as `show` does
+    #[arg(long)]
+    pub best: bool,
     #[command(flatten)]
     pub notes: NotesArgs,
 }

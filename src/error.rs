@@ -41,6 +41,26 @@ pub struct Interrupted;
 #[error("{0}")]
 pub struct PartialFailure(pub String);
 
+/// Nothing good enough was found: exit 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NoMatch(pub String);
+
+/// A batch that stopped before its end, with a line that says what is left
+/// and what to do: exit 1, and the line printed as it is, without the
+/// `gbooks: error:` prefix, so that scripts can match it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unfinished(pub String);
+
+/// The line main prints for an error.
+pub fn report_line(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<Unfinished>() {
+        Some(Unfinished(line)) => crate::sanitize::terminal_line(line),
+        None => format!("gbooks: error: {}", message(err)),
+    }
+}
+
 /// A usage error found by clap, as one line: its message, its details and
 /// tips, and which `--help` to read. `args` is the command line as typed.
 pub fn usage_line(err: &clap::Error, args: impl IntoIterator<Item = String>) -> String {
@@ -98,6 +118,9 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     }
     if cause.is::<Interrupted>() {
         return Some(exit::INTERRUPTED);
+    }
+    if cause.is::<NoMatch>() {
+        return Some(exit::NOT_FOUND);
     }
     if let Some(e) = cause.downcast_ref::<books::Error>() {
         return match e {
@@ -190,6 +213,11 @@ fn api_hint(api: &ApiError) -> Option<Hint> {
     if api.sent == Sent::Nothing && api.is_rate_limited() {
         return Some(Hint::Note(
             "keyless calls share one small quota; set an API key with --api-key or GBOOKS_API_KEY",
+        ));
+    }
+    if api.is_daily_quota() {
+        return Some(Hint::Aside(
+            "the daily quota is used up; it resets at midnight Pacific time".to_string(),
         ));
     }
     if api.is_location_unknown() {

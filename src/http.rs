@@ -140,6 +140,17 @@ impl RetryPolicy {
         matches!(status, 429 | 500 | 502 | 503 | 504)
     }
 
+    /// Whether an answer is worth another try: a passing server error, or
+    /// Google asking to slow down (a 429, or a 403 `rateLimitExceeded`),
+    /// but never a used-up daily quota, which lasts until midnight.
+    pub fn retries(status: u16, body: &[u8]) -> bool {
+        match limit_of(status, body) {
+            Some(Limit::Throttled) => true,
+            Some(Limit::DailyQuota) => false,
+            None => Self::retries_status(status) && status != 429,
+        }
+    }
+
     /// The pause before attempt `attempt + 1`, or `None` to give up.
     /// Exponential with "equal jitter": half fixed, half random, so that
     /// clients that failed together do not come back together.
@@ -160,6 +171,107 @@ impl RetryPolicy {
             None => Some(backoff),
         }
     }
+}
+
+/// Which of Google's limits an error answer is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Too many requests for now: slow down and try again.
+    Throttled,
+    /// The day's quota is used up: nothing gets through until it resets.
+    DailyQuota,
+}
+
+/// Reads the limit an answer names, from the legacy `errors[].reason` or
+/// the current `ErrorInfo` detail. Parsed here, not in `books`, because the
+/// retry decision is made here.
+pub fn limit_of(status: u16, body: &[u8]) -> Option<Limit> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Body,
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        errors: Vec<Reason>,
+        #[serde(default)]
+        details: Vec<Detail>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Reason {
+        #[serde(default)]
+        reason: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        #[serde(default, rename = "@type")]
+        kind: Option<String>,
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        metadata: std::collections::HashMap<String, serde_json::Value>,
+    }
+    let body = serde_json::from_slice::<Envelope>(body).ok().map(|e| e.error);
+    let infos: Vec<&Detail> = body
+        .iter()
+        .flat_map(|b| &b.details)
+        .filter(|d| d.kind.as_deref().is_some_and(|k| k.ends_with("ErrorInfo")))
+        .collect();
+    let reasons: Vec<&str> = body
+        .iter()
+        .flat_map(|b| b.errors.iter().filter_map(|e| e.reason.as_deref()))
+        .chain(infos.iter().filter_map(|d| d.reason.as_deref()))
+        .collect();
+    let named = |names: &[&str]| {
+        reasons
+            .iter()
+            .any(|r| names.iter().any(|n| r.eq_ignore_ascii_case(n)))
+    };
+    let per_day = infos.iter().any(|d| {
+        ["quota_limit", "quota_unit"].iter().any(|key| {
+            d.metadata.get(*key).and_then(|v| v.as_str()).is_some_and(|v| {
+                let v = v.to_ascii_lowercase();
+                v.contains("perday") || v.contains("per_day") || v.contains("/d/") || v.ends_with("/d")
+            })
+        })
+    });
+    if named(&["dailyLimitExceeded", "dailyLimitExceededUnreg", "quotaExceeded"])
+        || (status == 429 && per_day)
+    {
+        return Some(Limit::DailyQuota);
+    }
+    if status == 429
+        || named(&[
+            "rateLimitExceeded",
+            "userRateLimitExceeded",
+            "RATE_LIMIT_EXCEEDED",
+        ])
+    {
+        return Some(Limit::Throttled);
+    }
+    None
+}
+
+tokio::task_local! {
+    static THROTTLES: std::cell::Cell<u32>;
+}
+
+/// Runs `work` and counts the throttle answers its requests met, retried or
+/// not: a batch halves its requests in flight on each.
+pub async fn counting_throttles<F: std::future::Future>(work: F) -> (F::Output, u32) {
+    THROTTLES
+        .scope(std::cell::Cell::new(0), async move {
+            let out = work.await;
+            (out, THROTTLES.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+fn note_throttle() {
+    let _ = THROTTLES.try_with(|n| n.set(n.get() + 1));
 }
 
 /// Reads `Retry-After` as seconds or as an HTTP date.
@@ -316,12 +428,16 @@ impl Http {
                         reply.status,
                         elapsed.as_millis()
                     );
-                    if !RetryPolicy::retries_status(reply.status) {
+                    let throttled = limit_of(reply.status, &reply.body) == Some(Limit::Throttled);
+                    if throttled {
+                        note_throttle();
+                    }
+                    if !RetryPolicy::retries(reply.status, &reply.body) {
                         return Ok(reply);
                     }
                     match self.policy.delay(attempt, retry_after) {
                         Some(wait) => {
-                            if reply.status == 429 {
+                            if throttled {
                                 self.gate.pause(wait);
                             }
                             tracing::info!(
@@ -416,7 +532,10 @@ impl Http {
         }
         let response = request.send().await.map_err(Failure::Net)?;
         let status = response.status();
-        let retry_after = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let retry_after = if status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::FORBIDDEN
+            || status.is_server_error()
+        {
             response
                 .headers()
                 .get(header::RETRY_AFTER)
@@ -537,6 +656,38 @@ mod tests {
         for s in [200, 400, 401, 403, 404, 501] {
             assert!(!RetryPolicy::retries_status(s), "{s}");
         }
+    }
+
+    #[test]
+    fn reads_throttles_and_daily_quotas_from_the_body() {
+        let legacy = |status: u16, reason: &str| {
+            let body = format!(r#"{{"error":{{"code":{status},"errors":[{{"reason":"{reason}"}}]}}}}"#);
+            (
+                limit_of(status, body.as_bytes()),
+                RetryPolicy::retries(status, body.as_bytes()),
+            )
+        };
+        assert_eq!(legacy(403, "rateLimitExceeded"), (Some(Limit::Throttled), true));
+        assert_eq!(
+            legacy(403, "userRateLimitExceeded"),
+            (Some(Limit::Throttled), true)
+        );
+        for daily in ["dailyLimitExceeded", "dailyLimitExceededUnreg", "quotaExceeded"] {
+            assert_eq!(legacy(403, daily), (Some(Limit::DailyQuota), false), "{daily}");
+        }
+        assert_eq!(legacy(403, "accessNotConfigured"), (None, false));
+        assert_eq!(legacy(429, "rateLimitExceeded"), (Some(Limit::Throttled), true));
+        assert_eq!(
+            (limit_of(429, b"busy"), RetryPolicy::retries(429, b"busy")),
+            (Some(Limit::Throttled), true)
+        );
+        let per_day = br#"{"error":{"code":429,"errors":[{"reason":"rateLimitExceeded"}],"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","metadata":{"quota_unit":"1/d/{project}","quota_limit":"defaultPerDayPerProject"}}]}}"#;
+        assert_eq!(limit_of(429, per_day), Some(Limit::DailyQuota));
+        assert!(!RetryPolicy::retries(429, per_day));
+        let per_minute = br#"{"error":{"code":429,"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","metadata":{"quota_limit":"defaultPerMinutePerProject"}}]}}"#;
+        assert_eq!(limit_of(429, per_minute), Some(Limit::Throttled));
+        assert_eq!(limit_of(503, b""), None);
+        assert!(RetryPolicy::retries(503, b""));
     }
 
     #[test]

@@ -151,16 +151,21 @@ pub struct Line {
 /// The lines worth looking up: blank lines and `#` comments are skipped,
 /// and so is a comment after an ISBN (`978… # Dune`).
 pub fn lines<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<Line> {
-    texts
-        .into_iter()
-        .filter_map(|text| {
-            let text = text.split('#').next().unwrap_or("").trim();
-            (!text.is_empty()).then(|| Line {
-                input: text.to_string(),
-                isbn: Isbn::parse(text),
-            })
+    each_line(texts).collect()
+}
+
+/// The same, one at a time, for inputs too long to hold twice.
+pub fn each_line<'a, I>(texts: I) -> impl Iterator<Item = Line> + use<'a, I>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    texts.into_iter().filter_map(|text| {
+        let text = text.split('#').next().unwrap_or("").trim();
+        (!text.is_empty()).then(|| Line {
+            input: text.to_string(),
+            isbn: Isbn::parse(text),
         })
-        .collect()
+    })
 }
 
 #[cfg(test)]

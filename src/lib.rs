@@ -57,7 +57,6 @@ pub(crate) mod output;
 pub(crate) mod pager;
 pub(crate) mod progress;
 pub(crate) mod sanitize;
-#[allow(dead_code)] // until the ISBN batch uses it (issue 12)
 pub(crate) mod throttle;
 
 // For the gbooks binary only: its command line and error reporting.

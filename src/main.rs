@@ -56,7 +56,7 @@ fn main() -> ExitCode {
             let code = error::exit_code(&err);
             // Not eprintln: a closed stderr (`2>&1 | head -1`) must not panic.
             if code != exit::INTERRUPTED {
-                let _ = writeln!(std::io::stderr(), "gbooks: error: {}", error::message(&err));
+                let _ = writeln!(std::io::stderr(), "{}", error::report_line(&err));
             }
             ExitCode::from(code as u8)
         }

@@ -34,6 +34,13 @@ impl Progress {
         Progress(None)
     }
 
+    /// The words after the count, e.g. "ISBNs, 3 in flight, 4.1/s".
+    pub fn set_message(&self, text: String) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(text);
+        }
+    }
+
     pub fn inc(&self, n: u64) {
         if let Some(bar) = &self.0 {
             bar.inc(n);

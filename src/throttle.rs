@@ -90,6 +90,7 @@ impl Concurrency {
     }
 
     /// A request succeeded: one step towards raising the limit.
+    #[cfg(test)] // the batch reports through its permits
     pub fn on_success(&self) {
         self.shared.success();
     }
@@ -97,6 +98,7 @@ impl Concurrency {
     /// Google throttled a request (429, or 403 with a rate-limit reason):
     /// halves the limit. Prefer [`Permit::throttled`], which halves it once
     /// per burst.
+    #[cfg(test)] // the batch reports through its permits
     pub fn on_throttle(&self) {
         self.shared.lock_and_halve();
     }
@@ -135,6 +137,7 @@ impl Shared {
         }
     }
 
+    #[cfg(test)] // the batch reports through its permits
     fn lock_and_halve(&self) {
         let mut state = self.lock();
         self.halve(&mut state);
@@ -218,6 +221,7 @@ impl Rate {
     }
 
     /// The spacing between two requests.
+    #[cfg(test)] // the batch reports through its permits
     pub fn interval(&self) -> Duration {
         self.interval
     }

@@ -26,6 +26,7 @@ struct Entry {
     isbn: Option<String>,
     volume: Option<Value>,
     error: Option<String>,
+    verified: bool,
 }
 
 /// A volume found by ISBN: its id is derived from the ISBN.
@@ -70,7 +71,12 @@ impl Respond for Library {
             .map(|(_, v)| v.into_owned());
         let isbn = isbn_of(q.as_deref());
         self.asked.lock().unwrap().push(isbn.clone());
-        let body = if self.missing.contains(&isbn) {
+        // Missing in every form: ISBN-13, its ISBN-10, the bare number.
+        let missing = self
+            .missing
+            .iter()
+            .any(|m| *m == isbn || (isbn.len() == 10 && m.len() == 13 && isbn[..9] == m[3..12]));
+        let body = if missing {
             volumes(vec![])
         } else {
             volumes(vec![book(&isbn)])
@@ -336,7 +342,7 @@ async fn a_repeated_isbn_is_asked_for_once() {
     assert_eq!(got.len(), 3);
     assert!(got
         .iter()
-        .all(|e| e.isbn.as_deref() == Some(DUNE) && e.volume.is_some()));
+        .all(|e| e.isbn.as_deref() == Some(DUNE) && e.volume.is_some() && e.verified));
     assert_eq!(arrivals.lock().unwrap().len(), 1);
 }
 
@@ -432,9 +438,10 @@ async fn a_429_pauses_every_worker() {
 
 #[tokio::test]
 async fn a_run_never_becomes_a_retry_storm() {
+    // A rejected key: every other lookup would meet it too.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(fixture_json("error_429_anonymous.json")))
+        .respond_with(ResponseTemplate::new(400).set_body_json(fixture_json("error_400_key_invalid.json")))
         .mount(&server)
         .await;
     let isbns: Vec<String> = (0..50).map(|i| isbn13(&format!("978100000{i:03}"))).collect();
@@ -511,7 +518,8 @@ async fn csv_has_the_promised_columns() {
             "publisher",
             "published_date",
             "page_count",
-            "error"
+            "error",
+            "verified"
         ]
     );
     let rows: Vec<Vec<String>> = reader
@@ -529,11 +537,13 @@ async fn csv_has_the_promised_columns() {
             "Pub, Inc.",
             "1999-05",
             "321",
-            ""
+            "",
+            "true"
         ]
     );
     assert_eq!(rows[1][..3], [SICP, SICP, ""]);
     assert_eq!(rows[1][8], "not found");
+    assert_eq!(rows[1][9], "false");
     assert_eq!(rows[2][1], "");
     assert!(rows[2][8].starts_with("not an ISBN"));
     assert_eq!(rows.len(), 3);

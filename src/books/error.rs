@@ -48,6 +48,7 @@ pub struct ApiError {
     pub reason: Option<String>,
     pub message: String,
     pub sent: Sent,
+    limit: Option<crate::http::Limit>,
 }
 
 impl ApiError {
@@ -85,6 +86,7 @@ impl ApiError {
             reason: Option<String>,
         }
 
+        let limit = crate::http::limit_of(status, body);
         if let Ok(env) = serde_json::from_slice::<Envelope>(body) {
             let e = env.error;
             let info_reason = e
@@ -105,6 +107,7 @@ impl ApiError {
                 reason,
                 message,
                 sent: Sent::Nothing,
+                limit,
             };
         }
         // OAuth endpoints answer `{"error": "invalid_grant", "error_description": ...}`.
@@ -121,6 +124,7 @@ impl ApiError {
                 reason: Some(o.error),
                 message,
                 sent: Sent::Nothing,
+                limit,
             };
         }
         ApiError {
@@ -128,6 +132,7 @@ impl ApiError {
             reason: None,
             message: short_text(body).unwrap_or_else(|| reason_phrase(status).to_string()),
             sent: Sent::Nothing,
+            limit,
         }
     }
 
@@ -167,6 +172,19 @@ impl ApiError {
     /// Too many requests, or the small quota of keyless calls is used up.
     pub fn is_rate_limited(&self) -> bool {
         self.status == 429 || self.is_reason("dailyLimitExceededUnreg")
+    }
+
+    /// Google asks to slow down (429, or 403 `rateLimitExceeded` or
+    /// `userRateLimitExceeded`): worth trying again later.
+    pub fn is_throttled(&self) -> bool {
+        self.limit == Some(crate::http::Limit::Throttled)
+    }
+
+    /// The day's quota is used up (403 `dailyLimitExceeded`,
+    /// `dailyLimitExceededUnreg`, `quotaExceeded`, or a per-day 429): nothing
+    /// gets through until it resets at midnight Pacific time.
+    pub fn is_daily_quota(&self) -> bool {
+        self.limit == Some(crate::http::Limit::DailyQuota)
     }
 
     /// Google could not place the caller (`country` is needed).

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cite;
+pub mod identify;
 pub mod isbn;
 mod lookup;
 pub mod open;
@@ -36,14 +37,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(settings.verbose);
     crate::messages::set_quiet(settings.quiet);
     let volumes = match &cli.command {
-        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Identify(_) => true,
         Command::Shelves(args) => matches!(args.action, Some(ShelvesCommand::Show { .. })),
         _ => false,
     };
     let cites = matches!(&cli.command, Command::Cite(_));
     if settings.format.is_citation() && !volumes && !cites {
         return Err(UsageError::new(
-            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn, shelves show or cite",
+            "citation formats (bibtex, biblatex, ris, csl-json) print volumes: use them with search, show, isbn, identify, shelves show or cite",
         )
         .into());
     }
@@ -56,7 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let notes = notes(notes_args(&cli.command))?;
     // Long lists and details are paged; prompts and secrets never are.
     let pages = match &cli.command {
-        Command::Search(_) | Command::Show(_) | Command::Isbn(_) => true,
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Identify(_) => true,
         Command::Shelves(args) => matches!(
             args.action,
             None | Some(ShelvesCommand::List { .. } | ShelvesCommand::Show { .. })
@@ -78,6 +79,7 @@ fn notes_args(command: &Command) -> Option<&NotesArgs> {
         Command::Search(a) => Some(&a.notes),
         Command::Show(a) => Some(&a.notes),
         Command::Isbn(a) => Some(&a.notes),
+        Command::Identify(a) => Some(&a.notes),
         Command::Shelves(a) => match &a.action {
             Some(ShelvesCommand::Show { notes, .. }) => Some(notes),
             _ => None,
@@ -137,6 +139,7 @@ async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<
         Command::Auth(args) => auth::run(ctx, args, out).await,
         Command::Isbn(args) => isbn::run(ctx, args, out).await,
         Command::Cite(args) => cite::run(ctx, args, out).await,
+        Command::Identify(args) => identify::run(ctx, args, out).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! items arrive, a table and a JSON array wait for the end.
 
 use std::io::{self, Write as _};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -108,14 +109,18 @@ impl Listed for Shelf {
 /// Items rendered as they arrive.
 pub struct List<'a, T: Listed> {
     out: &'a mut Output,
-    rows: Vec<Vec<String>>,
+    /// Table rows; a row equal to the one before is shared, not copied
+    /// (a batch repeating one ISBN 200,000 times).
+    rows: Vec<Rc<[String]>>,
     json: Vec<serde_json::Value>,
+    /// Whether JSON array items are written as they come.
+    stream_json: bool,
     count: usize,
     item: std::marker::PhantomData<fn(&T)>,
 }
 
 impl<'a, T: Listed> List<'a, T> {
-    pub(super) fn new(out: &'a mut Output) -> io::Result<List<'a, T>> {
+    pub(super) fn new(out: &'a mut Output, stream_json: bool) -> io::Result<List<'a, T>> {
         if out.format == Format::Csv {
             out.csv_row(T::CSV)?;
         }
@@ -123,6 +128,7 @@ impl<'a, T: Listed> List<'a, T> {
             out,
             rows: Vec::new(),
             json: Vec::new(),
+            stream_json,
             count: 0,
             item: std::marker::PhantomData,
         })
@@ -137,6 +143,20 @@ impl<'a, T: Listed> List<'a, T> {
             };
         }
         match self.out.format {
+            Format::Json if self.stream_json => {
+                // The same bytes as the whole array pretty-printed: each
+                // item's lines indented by two (JSON strings hold no newline).
+                let text = serde_json::to_string_pretty(item)?;
+                let mut chunk = String::from(if self.count == 1 { "[\n" } else { ",\n" });
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        chunk.push('\n');
+                    }
+                    chunk.push_str("  ");
+                    chunk.push_str(line);
+                }
+                self.out.out.write_all(chunk.as_bytes())?;
+            }
             Format::Json => self.json.push(serde_json::to_value(item)?),
             Format::Jsonl => {
                 self.out.jsonl(item)?;
@@ -147,12 +167,18 @@ impl<'a, T: Listed> List<'a, T> {
                 self.out.csv_row(&row)?;
                 self.out.out.flush()?;
             }
-            Format::Table => self.rows.push(
-                item.table_row()
+            Format::Table => {
+                let row: Vec<String> = item
+                    .table_row()
                     .iter()
                     .map(|c| sanitize::terminal_line(c))
-                    .collect(),
-            ),
+                    .collect();
+                let row = match self.rows.last() {
+                    Some(last) if **last == *row => last.clone(),
+                    _ => Rc::from(row),
+                };
+                self.rows.push(row);
+            }
             Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
                 if let Some(v) = item.volume() {
                     self.out.cite(v)?;
@@ -177,6 +203,10 @@ impl<'a, T: Listed> List<'a, T> {
             return Ok(self.count);
         }
         match self.out.format {
+            Format::Json if self.stream_json => {
+                let end: &[u8] = if self.count == 0 { b"[]\n" } else { b"\n]\n" };
+                self.out.out.write_all(end)?;
+            }
             Format::Json => self.out.json(&self.json)?,
             Format::Table if self.rows.is_empty() => crate::messages::status(T::EMPTY),
             Format::Table => self.out.table(T::HEADERS, &self.rows, T::SHRINK)?,

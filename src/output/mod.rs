@@ -19,7 +19,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 
 pub use lists::{List, Listed};
-pub use records::{Csv, Human, IsbnEntry, Record};
+pub use records::{Csv, Human, IsbnEntry, Ranked, Record};
 
 use crate::books::{Shelf, Volume};
 use crate::messages;
@@ -293,7 +293,13 @@ impl Output {
 
     /// A list that arrives piece by piece.
     pub fn list<T: Listed>(&mut self) -> io::Result<List<'_, T>> {
-        List::new(self)
+        List::new(self, false)
+    }
+
+    /// The same for lists too long to hold: a JSON array is written item
+    /// by item too (so an interrupted run leaves it open).
+    pub fn long_list<T: Listed>(&mut self) -> io::Result<List<'_, T>> {
+        List::new(self, true)
     }
 
     /// Bookshelves: the API's objects for JSON, a summary otherwise.
@@ -460,7 +466,12 @@ impl Output {
 
     /// A table with a header; `shrink` names the columns that give up width
     /// on a narrow terminal.
-    fn table(&mut self, headers: &[&str], rows: &[Vec<String>], shrink: &[usize]) -> io::Result<()> {
+    fn table<R: AsRef<[String]>>(
+        &mut self,
+        headers: &[&str],
+        rows: &[R],
+        shrink: &[usize],
+    ) -> io::Result<()> {
         let styles = [table::ID_STYLE, table::TITLE_STYLE];
         let styles: &[anstyle::Style] = if self.color { &styles } else { &[] };
         let text = table::render_table(headers, rows, self.terminal, shrink, styles);
@@ -563,6 +574,25 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_streams_the_same_json_bytes() {
+        for n in [0, 1, 2] {
+            let mut texts = Vec::new();
+            for long in [false, true] {
+                let (mut out, screen) = output(Format::Json, None);
+                let mut list = if long {
+                    out.long_list::<Volume>().unwrap()
+                } else {
+                    out.list::<Volume>().unwrap()
+                };
+                list.push_all(&dune()[..n]).unwrap();
+                list.finish().unwrap();
+                texts.push(screen.text());
+            }
+            assert_eq!(texts[0], texts[1], "{n} items");
+        }
+    }
+
+    #[test]
     fn csv_and_json_lists_keep_their_contract() {
         let (mut out, screen) = output(Format::Csv, None);
         let mut list = out.list::<Volume>().unwrap();
@@ -603,8 +633,9 @@ mod tests {
         list.push(&IsbnEntry {
             input: "0441013597".into(),
             isbn: Some("0441013597".into()),
-            volume: Some(dune().remove(0)),
+            volume: Some(Arc::new(dune().remove(0))),
             error: None,
+            verified: true,
         })
         .unwrap();
         list.push(&IsbnEntry {
@@ -612,6 +643,7 @@ mod tests {
             isbn: Some("9780000000002".into()),
             volume: None,
             error: Some("not found".into()),
+            verified: false,
         })
         .unwrap();
         list.finish().unwrap();

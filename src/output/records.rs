@@ -4,11 +4,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::lists::Listed;
 use crate::books::Volume;
 use crate::cache::human_bytes;
+use crate::identify::Candidate;
 
 /// How a record looks to a person.
 pub enum Human {
@@ -38,12 +41,15 @@ pub trait Record: Serialize {
 }
 
 /// The result for one ISBN input line: `volume` or `error`, never both.
+/// `verified`: the volume carries the ISBN (false only for `--loose`
+/// fallbacks and for errors). Lines with the same ISBN share one volume.
 #[derive(Debug, Clone, Serialize)]
 pub struct IsbnEntry {
     pub input: String,
     pub isbn: Option<String>,
-    pub volume: Option<Volume>,
+    pub volume: Option<Arc<Volume>>,
     pub error: Option<String>,
+    pub verified: bool,
 }
 
 impl Listed for IsbnEntry {
@@ -59,6 +65,7 @@ impl Listed for IsbnEntry {
         "published_date",
         "page_count",
         "error",
+        "verified",
     ];
     const EMPTY: &'static str = "No ISBNs given.";
     const FIELDS: Option<&'static str> = <Volume as Listed>::FIELDS;
@@ -81,11 +88,11 @@ impl Listed for IsbnEntry {
     }
 
     fn volume(&self) -> Option<&Volume> {
-        self.volume.as_ref()
+        self.volume.as_deref()
     }
 
     fn csv_row(&self) -> Vec<String> {
-        let v = self.volume.as_ref();
+        let v = self.volume.as_deref();
         let info = v.map(|v| &v.info);
         vec![
             self.input.clone(),
@@ -99,7 +106,64 @@ impl Listed for IsbnEntry {
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             self.error.clone().unwrap_or_default(),
+            self.verified.to_string(),
         ]
+    }
+}
+
+/// One candidate of `gbooks identify`, with its place in the ranking (1 is
+/// the best). JSON: `{"score", "reasons", "volume"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranked {
+    #[serde(skip)]
+    pub rank: usize,
+    #[serde(flatten)]
+    pub candidate: Candidate,
+}
+
+/// The reasons a table shows: the criteria, not the completeness notes.
+const TOP_REASONS: usize = 3;
+
+impl Listed for Ranked {
+    const HEADERS: &'static [&'static str] = &[
+        "RANK", "SCORE", "ID", "TITLE", "AUTHORS", "YEAR", "LANG", "REASONS",
+    ];
+    const SHRINK: &'static [usize] = &[3, 4, 7];
+    const CSV: &'static [&'static str] = &[
+        "rank", "score", "id", "title", "authors", "year", "language", "reasons",
+    ];
+    const EMPTY: &'static str = "No candidates found.";
+
+    fn table_row(&self) -> Vec<String> {
+        let mut row = self.csv_row();
+        row[7] = self
+            .candidate
+            .reasons
+            .iter()
+            .take(TOP_REASONS)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        row
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        let c = &self.candidate;
+        let v = &c.volume;
+        vec![
+            self.rank.to_string(),
+            c.score.to_string(),
+            v.id.clone(),
+            v.title().to_string(),
+            v.authors(),
+            v.year().to_string(),
+            v.info.language.clone().unwrap_or_default(),
+            c.reasons.join("; "),
+        ]
+    }
+
+    fn volume(&self) -> Option<&Volume> {
+        Some(&self.candidate.volume)
     }
 }
 

@@ -59,9 +59,9 @@ pub fn detail_text(v: &Volume, width: usize) -> String {
 /// Columns separated by two spaces. With a width (a terminal) the table is
 /// fitted to it, the `shrink` columns giving up width first; without one
 /// (a pipe) nothing is cut.
-pub fn render_table(
+pub fn render_table<R: AsRef<[String]>>(
     headers: &[&str],
-    rows: &[Vec<String>],
+    rows: &[R],
     width: Option<usize>,
     shrink: &[usize],
     styles: &[Style],

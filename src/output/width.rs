@@ -176,9 +176,9 @@ fn total(widths: &[usize]) -> usize {
 /// With `width` (a terminal) the columns are fitted by [`fit_columns`] and
 /// cells cut with `…`; without one (a pipe) nothing is ever cut. `styles[i]`
 /// colours the non-empty cells of column `i`; headers stay plain.
-pub fn render_table(
+pub fn render_table<R: AsRef<[String]>>(
     headers: &[&str],
-    rows: &[Vec<String>],
+    rows: &[R],
     width: Option<usize>,
     columns: &[Column],
     styles: &[Style],
@@ -186,7 +186,7 @@ pub fn render_table(
     let cols = headers.len();
     let mut natural: Vec<usize> = headers.iter().map(|h| self::width(h)).collect();
     for row in rows {
-        for (w, cell) in natural.iter_mut().zip(row) {
+        for (w, cell) in natural.iter_mut().zip(row.as_ref()) {
             *w = (*w).max(self::width(cell));
         }
     }
@@ -228,7 +228,7 @@ pub fn render_table(
     };
     line(&mut headers.iter().copied(), &[]);
     for row in rows {
-        line(&mut row.iter().map(String::as_str), styles);
+        line(&mut row.as_ref().iter().map(String::as_str), styles);
     }
     out
 }
