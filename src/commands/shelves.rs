@@ -22,6 +22,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
             user,
             limit,
             offset,
+            covers: _,
         }) => {
             let user = user.as_deref().map(check_user).transpose()?;
             let shelf = resolve(&client, user, shelf).await?;
@@ -31,7 +32,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                 jobs: ctx.jobs(),
             };
             let fields = out.fields::<Volume>();
-            super::print_pages(out, paging, |start, max| {
+            super::print_pages(ctx, out, paging, |start, max| {
                 client.shelf_volumes(user, shelf.id, start, max, fields)
             })
             .await
