@@ -507,7 +507,12 @@ impl Fetcher {
                     let next = reply.location.as_deref().and_then(|l| at.join(l).ok());
                     match next.filter(|u| matches!(u.scheme(), "http" | "https")) {
                         Some(next) => at = force_https(next),
-                        None => return Ok(Got::Refused(format!("HTTP {} without a usable Location", reply.status))),
+                        None => {
+                            return Ok(Got::Refused(format!(
+                                "HTTP {} without a usable Location",
+                                reply.status
+                            )))
+                        }
                     }
                 }
                 status => return Ok(Got::Refused(format!("HTTP {status}"))),
@@ -852,6 +857,93 @@ mod tests {
         let hex = |d: &[u8; 16]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
         assert_eq!(hex(&PLACEHOLDERS[0]), "0de4383ebad0adad5eeb8975cd796657");
         assert_eq!(hex(&PLACEHOLDERS[1]), "a64fa89d7ebc97075c1d363fc5fea71f");
+    }
+
+    /// A placeholder (its digest injected) is refused and the next link
+    /// tried; redirects are followed; the second time comes from the cache.
+    #[tokio::test]
+    async fn the_fetcher_skips_placeholders_follows_redirects_and_caches() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        let placeholder = fixture("cover.gif");
+        let digest: [u8; 16] = Md5::digest(&placeholder).into();
+        let routes: [(&str, ResponseTemplate, u64); 3] = [
+            ("/grey", ResponseTemplate::new(200).set_body_bytes(placeholder), 1),
+            (
+                "/moved",
+                ResponseTemplate::new(302).insert_header("location", "/real"),
+                1,
+            ),
+            (
+                "/real",
+                ResponseTemplate::new(200).set_body_bytes(fixture("cover.jpg")),
+                1,
+            ),
+        ];
+        for (at, reply, times) in routes {
+            Mock::given(method("GET"))
+                .and(path(at))
+                .respond_with(reply)
+                .expect(times)
+                .mount(&server)
+                .await;
+        }
+        let candidate = |p: &str, link| Candidate {
+            url: Url::parse(&format!("{}{p}", server.uri())).unwrap(),
+            link,
+            enlarged: false,
+            check_aspect: false,
+        };
+        let list = [
+            candidate("/grey", Link::Large),
+            candidate("/moved", Link::Thumbnail),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let cache =
+            Cache::open_with(dir.path(), std::time::Duration::from_secs(60), 1 << 20, |_| {}).unwrap();
+        let fetcher = Fetcher::new(
+            Http::new(std::time::Duration::from_secs(5)).unwrap(),
+            Some(Arc::new(cache)),
+        );
+        for _ in 0..2 {
+            let cover = fetcher.first_usable(&list, &[digest]).await.unwrap();
+            assert_eq!((cover.kind, cover.link), (ImageKind::Jpeg, Link::Thumbnail));
+            assert_eq!(cover.bytes, fixture("cover.jpg"));
+        }
+        // With only the placeholder, there is no usable cover, and it says why.
+        let err = fetcher.first_usable(&list[..1], &[digest]).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no usable cover (large: Google's placeholder image, not a cover)"
+        );
+        assert!(matches!(
+            fetcher.first_usable(&[], &[digest]).await,
+            Err(CoverError::NoLinks)
+        ));
+        server.verify().await;
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_host_is_a_transport_error_not_a_missing_cover() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let list = [Candidate {
+            url: Url::parse(&format!("http://127.0.0.1:{port}/x.jpg")).unwrap(),
+            link: Link::Thumbnail,
+            enlarged: false,
+            check_aspect: false,
+        }];
+        let fetcher = Fetcher::new(Http::new(std::time::Duration::from_secs(5)).unwrap(), None);
+        let err = fetcher.first_usable(&list, &PLACEHOLDERS).await.unwrap_err();
+        assert!(
+            matches!(err, CoverError::Http(http::Error::Transport { .. })),
+            "{err:?}"
+        );
     }
 
     #[test]

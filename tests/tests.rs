@@ -9,6 +9,7 @@ mod auth_keyring;
 mod cache;
 mod colour_and_quiet;
 mod config;
+mod covers;
 mod errors;
 mod isbn;
 mod layers;

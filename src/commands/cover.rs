@@ -168,7 +168,11 @@ fn write(target: &Target, cover: &Cover, args: &CoverArgs, dir: &Path) -> anyhow
         None => dir.join(target.file_name(cover.kind)?),
     };
     cover::save(&path, &cover.bytes, args.force)?;
-    let from = if cover.enlarged { "thumbnail at 800 pixels" } else { cover.link.key() };
+    let from = if cover.enlarged {
+        "thumbnail at 800 pixels"
+    } else {
+        cover.link.key()
+    };
     messages::status(&format!("Saved {} ({from})", path.display()));
     Ok(())
 }

@@ -23,9 +23,9 @@ use futures_util::StreamExt as _;
 use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
 use crate::books::{self, Client, Volume, VolumesPage};
-use crate::cover::Fetcher;
 use crate::cli::{Cli, Command, ShelvesCommand};
 use crate::config::Settings;
+use crate::cover::Fetcher;
 use crate::error::UsageError;
 use crate::http::{self, Http};
 use crate::output::picture::{self, CoverMode, Protocol};
@@ -252,7 +252,12 @@ impl Context {
 
 /// Volumes page by page, rendered as they arrive, with a progress bar when
 /// the list spans pages.
-pub async fn print_pages<F, Fut>(ctx: &Context, out: &mut Output, paging: Paging, fetch: F) -> anyhow::Result<()>
+pub async fn print_pages<F, Fut>(
+    ctx: &Context,
+    out: &mut Output,
+    paging: Paging,
+    fetch: F,
+) -> anyhow::Result<()>
 where
     F: Fn(usize, usize) -> Fut,
     Fut: Future<Output = Result<VolumesPage, books::Error>>,

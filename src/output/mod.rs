@@ -245,9 +245,15 @@ impl Output {
             return self.volume(v);
         };
         // The details need some room beside the picture.
-        let box_cols = u16::try_from(width.saturating_sub(30)).unwrap_or(u16::MAX).min(40);
-        let drawn = picture::cells(bytes, protocol, box_cols, COVER_ROWS)
-            .and_then(|cells| Some((cells, picture::encode(bytes, protocol, box_cols, COVER_ROWS).ok()?)));
+        let box_cols = u16::try_from(width.saturating_sub(30))
+            .unwrap_or(u16::MAX)
+            .min(40);
+        let drawn = picture::cells(bytes, protocol, box_cols, COVER_ROWS).and_then(|cells| {
+            Some((
+                cells,
+                picture::encode(bytes, protocol, box_cols, COVER_ROWS).ok()?,
+            ))
+        });
         let Some(((cols, rows), escapes)) = drawn else {
             return self.volume(v);
         };
@@ -400,8 +406,8 @@ impl Output {
         for (i, line) in text.lines().enumerate() {
             // The header has no picture; row i is line i + 1.
             match i.checked_sub(1).and_then(|row| thumbnails.get(row)) {
-                Some(cell) => write!(self.out, "{cell}  {line}\n")?,
-                None => write!(self.out, "{blank}{line}\n")?,
+                Some(cell) => writeln!(self.out, "{cell}  {line}")?,
+                None => writeln!(self.out, "{blank}{line}")?,
             }
         }
         self.out.flush()
@@ -459,9 +465,7 @@ fn beside_picture(
             out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
         }
-        for _ in fields.len()..rows {
-            out.push(b'\n');
-        }
+        out.extend(std::iter::repeat_n(b'\n', rows.saturating_sub(fields.len())));
     }
     out.extend_from_slice(description.as_bytes());
     out

@@ -88,12 +88,7 @@ pub fn cells(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> Op
     Some(match protocol {
         Protocol::Kitty | Protocol::Iterm2 => fit_cells(w, h, cols, rows),
         Protocol::Sixel => {
-            let (pw, ph) = fit_pixels(
-                w,
-                h,
-                u32::from(cols) * CELL_WIDTH,
-                u32::from(rows) * CELL_HEIGHT,
-            );
+            let (pw, ph) = fit_pixels(w, h, u32::from(cols) * CELL_WIDTH, u32::from(rows) * CELL_HEIGHT);
             (cells(pw, CELL_WIDTH, cols), cells(ph, CELL_HEIGHT, rows))
         }
         Protocol::HalfBlocks => {
@@ -942,7 +937,12 @@ mod tests {
     #[test]
     fn cells_say_what_encode_fills() {
         let jpeg = fixture("cover.jpg");
-        for protocol in [Protocol::Kitty, Protocol::Iterm2, Protocol::Sixel, Protocol::HalfBlocks] {
+        for protocol in [
+            Protocol::Kitty,
+            Protocol::Iterm2,
+            Protocol::Sixel,
+            Protocol::HalfBlocks,
+        ] {
             assert_eq!(cells(&jpeg, protocol, 80, 12), Some((16, 12)), "{protocol:?}");
         }
         let out = String::from_utf8(encode(&jpeg, Protocol::HalfBlocks, 80, 12).unwrap()).unwrap();
