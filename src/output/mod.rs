@@ -458,10 +458,9 @@ fn beside_picture(
         out.extend_from_slice(format!("\x1b[{rows}A\x1b7").as_bytes());
         out.extend_from_slice(escapes.strip_suffix(b"\n").unwrap_or(escapes));
         out.extend_from_slice(b"\x1b8");
-        for (i, line) in fields.iter().enumerate() {
-            if i < rows {
-                out.extend_from_slice(format!("\x1b[{gap}C").as_bytes());
-            }
+        // Lines past the picture stay in the column they were wrapped for.
+        for line in &fields {
+            out.extend_from_slice(format!("\x1b[{gap}C").as_bytes());
             out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
         }

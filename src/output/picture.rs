@@ -88,8 +88,9 @@ pub fn cells(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> Op
     Some(match protocol {
         Protocol::Kitty | Protocol::Iterm2 => fit_cells(w, h, cols, rows),
         Protocol::Sixel => {
-            let (pw, ph) = fit_pixels(w, h, u32::from(cols) * CELL_WIDTH, u32::from(rows) * CELL_HEIGHT);
-            (cells(pw, CELL_WIDTH, cols), cells(ph, CELL_HEIGHT, rows))
+            let (cw, ch) = cell_pixels();
+            let (pw, ph) = fit_pixels(w, h, u32::from(cols) * cw, u32::from(rows) * ch);
+            (cells(pw, cw, cols), cells(ph, ch, rows))
         }
         Protocol::HalfBlocks => {
             let (pw, ph) = fit_pixels(w, h, u32::from(cols), u32::from(rows) * 2);
@@ -288,11 +289,12 @@ pub fn encode(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> R
             Ok(iterm2(&payload, c, r))
         }
         Protocol::Sixel => {
+            let (cw, ch) = cell_pixels();
             let (w, h) = fit_pixels(
                 image.width(),
                 image.height(),
-                u32::from(cols) * CELL_WIDTH,
-                u32::from(rows) * CELL_HEIGHT,
+                u32::from(cols) * cw,
+                u32::from(rows) * ch,
             );
             Ok(sixel(&resized(&image, w, h)))
         }
@@ -307,6 +309,23 @@ pub fn encode(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> R
             Ok(half_blocks(&resized(&image, w, h)))
         }
     }
+}
+
+/// A cell's size in pixels: sixel draws pixels, so a picture meant to fill
+/// 12 rows must know how tall a row is. The terminal says so in the window
+/// size of stdout (xterm, foot, mlterm); else the assumed 10 x 20.
+fn cell_pixels() -> (u32, u32) {
+    #[cfg(unix)]
+    {
+        if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stdout()) {
+            let (cols, rows) = (u32::from(size.ws_col), u32::from(size.ws_row));
+            let (x, y) = (u32::from(size.ws_xpixel), u32::from(size.ws_ypixel));
+            if cols > 0 && rows > 0 && x >= cols && y >= rows {
+                return (x / cols, y / rows);
+            }
+        }
+    }
+    (CELL_WIDTH, CELL_HEIGHT)
 }
 
 fn decode(bytes: &[u8]) -> Result<DynamicImage, PictureError> {
