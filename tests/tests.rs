@@ -19,6 +19,7 @@ mod open;
 mod paging;
 mod pipes_and_signals;
 mod requests;
+mod screenshot;
 mod search;
 mod secrets;
 mod shell;
