@@ -17,6 +17,8 @@ use crate::books::ResponseCache;
 pub const FILE_NAME: &str = "cache.db";
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const DEFAULT_MAX_BYTES: u64 = 200 * 1024 * 1024;
+/// Covers have a cap of their own, so that pictures never push out answers.
+pub const COVER_MAX_BYTES: u64 = 100 * 1024 * 1024;
 
 /// Bumped when the table changes; an older file is simply started afresh.
 const SCHEMA_VERSION: i64 = 1;
@@ -275,11 +277,15 @@ impl Cache {
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
             )
             .map_err(|source| self.sqlite(source))?;
+        let (cover_entries, cover_bytes) = clear_covers(conn).map_err(|source| self.sqlite(source))?;
         conn.execute_batch(
             "DELETE FROM responses; PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);",
         )
         .map_err(|source| self.sqlite(source))?;
-        Ok((entries.max(0) as u64, bytes.max(0) as u64))
+        Ok((
+            entries.max(0) as u64 + cover_entries,
+            bytes.max(0) as u64 + cover_bytes,
+        ))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -355,6 +361,121 @@ impl ResponseCache for Cache {
 
     fn put(&self, key: &str, body: &[u8]) {
         self.put_at(key, body, now_ms())
+    }
+}
+
+// Covers: downloaded images, kept in a table of their own beside the API
+// answers, made when the first cover is stored, with its own cap.
+
+const COVERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS covers (
+         url TEXT PRIMARY KEY NOT NULL,
+         size INTEGER NOT NULL,
+         stored_at INTEGER NOT NULL,
+         used_at INTEGER NOT NULL,
+         body BLOB NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS covers_lru ON covers (used_at, size);";
+
+impl Cache {
+    /// A fresh image downloaded from `url`, at time `now` (ms since the epoch).
+    pub fn cover_get_at(&self, url: &str, now: i64) -> Option<Vec<u8>> {
+        let mut st = self.lock();
+        let conn = st.conn.as_ref()?;
+        let row = conn
+            .prepare_cached("SELECT body, stored_at, used_at FROM covers WHERE url = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([url], |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                })
+                .optional()
+            });
+        match row {
+            Ok(Some((body, stored_at, used_at))) if now.saturating_sub(stored_at) < self.ttl_ms => {
+                if now.saturating_sub(used_at) >= TOUCH_AFTER_MS {
+                    let _ = conn.execute("UPDATE covers SET used_at = ?1 WHERE url = ?2", params![now, url]);
+                }
+                Some(body)
+            }
+            Ok(_) => None,
+            Err(e) if no_covers_yet(&e) => None,
+            Err(e) => {
+                self.fail(&mut st, e);
+                None
+            }
+        }
+    }
+
+    /// Stores an image downloaded from `url`; past `max_bytes` of covers the
+    /// least recently used go.
+    pub fn cover_put_at(&self, url: &str, body: &[u8], now: i64, max_bytes: u64) {
+        let size = (url.len() + body.len()) as u64;
+        if size > max_bytes {
+            return;
+        }
+        let mut st = self.lock();
+        let Some(conn) = st.conn.as_ref() else { return };
+        let result = conn.execute_batch(COVERS_TABLE).and_then(|()| {
+            conn.execute(
+                "INSERT OR REPLACE INTO covers (url, size, stored_at, used_at, body) \
+                 VALUES (?1, ?2, ?3, ?3, ?4)",
+                params![url, size as i64, now, body],
+            )?;
+            evict_covers(conn, max_bytes)
+        });
+        if let Err(e) = result {
+            self.fail(&mut st, e);
+        }
+    }
+
+    pub fn cover_get(&self, url: &str) -> Option<Vec<u8>> {
+        self.cover_get_at(url, now_ms())
+    }
+
+    pub fn cover_put(&self, url: &str, body: &[u8]) {
+        self.cover_put_at(url, body, now_ms(), COVER_MAX_BYTES)
+    }
+}
+
+fn no_covers_yet(err: &rusqlite::Error) -> bool {
+    err.to_string().contains("no such table")
+}
+
+/// Down to 90% of the cap when over it, least recently used first.
+fn evict_covers(conn: &Connection, max_bytes: u64) -> rusqlite::Result<()> {
+    let total: i64 = conn.query_row("SELECT COALESCE(SUM(size), 0) FROM covers", [], |r| r.get(0))?;
+    let total = total.max(0) as u64;
+    if total <= max_bytes {
+        return Ok(());
+    }
+    let mut excess = total - max_bytes / 100 * EVICT_TO_PERCENT;
+    let mut doomed = Vec::new();
+    {
+        let mut stmt = conn.prepare("SELECT rowid, size FROM covers ORDER BY used_at")?;
+        let mut rows = stmt.query([])?;
+        while excess > 0 {
+            let Some(row) = rows.next()? else { break };
+            excess = excess.saturating_sub(row.get::<_, i64>(1)?.max(0) as u64);
+            doomed.push(row.get::<_, i64>(0)?);
+        }
+    }
+    let mut stmt = conn.prepare_cached("DELETE FROM covers WHERE rowid = ?1")?;
+    for rowid in doomed {
+        stmt.execute([rowid])?;
+    }
+    Ok(())
+}
+
+/// Empties the covers table, if there is one: (entries, bytes) removed.
+fn clear_covers(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
+    match conn.query_row("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM covers", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    }) {
+        Ok((entries, bytes)) => {
+            conn.execute_batch("DELETE FROM covers")?;
+            Ok((entries.max(0) as u64, bytes.max(0) as u64))
+        }
+        Err(e) if no_covers_yet(&e) => Ok((0, 0)),
+        Err(e) => Err(e),
     }
 }
 
@@ -704,6 +825,31 @@ mod tests {
             cache.get_at(&key, now_ms()).is_some(),
             "stored under the URL without the key"
         );
+    }
+
+    #[test]
+    fn covers_have_their_own_table_cap_and_ttl() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = open_ttl(dir.path(), Duration::from_secs(3600), 1000);
+        let t0 = 1_000 * HOUR;
+        assert_eq!(cache.cover_get_at("u", t0), None, "no table yet is a miss");
+        cache.put_at("answer", b"json", t0);
+        // Each cover is 2 + 98 = 100 bytes; their cap holds five.
+        for i in 0..5 {
+            cache.cover_put_at(&format!("u{i}"), &[b'x'; 98], t0 + i * HOUR / 10, 500);
+        }
+        assert!(cache.cover_get_at("u0", t0 + HOUR / 2).is_some());
+        assert_eq!(cache.cover_get_at("u0", t0 + HOUR), None, "stale after the ttl");
+        cache.cover_put_at("u5", &[b'x'; 98], t0 + HOUR / 2, 500);
+        let kept: Vec<usize> = (0..6)
+            .filter(|i| cache.cover_get_at(&format!("u{i}"), t0 + HOUR / 2).is_some())
+            .collect();
+        assert_eq!(kept, [2, 3, 4, 5], "the oldest went, down to 90% of the cap");
+        // The answers are neither counted nor evicted with the covers.
+        assert_eq!(cache.get_at("answer", t0).as_deref(), Some(&b"json"[..]));
+        assert_eq!(cache.stats_at(t0).unwrap().entries, 1);
+        assert_eq!(cache.clear().unwrap(), (5, 10 + 400));
+        assert_eq!(cache.cover_get_at("u5", t0 + HOUR / 2), None);
     }
 
     #[test]

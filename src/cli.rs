@@ -73,6 +73,28 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u8).range(1..=32))]
     pub jobs: u8,
+
+    /// When `show` draws the cover, and search tables thumbnails (always: half blocks where no graphics are known) [default: auto, or cover in config.toml]
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub cover: Option<CoverChoice>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoverChoice {
+    /// Only on a terminal that can draw images (kitty, iTerm2, sixel)
+    Auto,
+    /// Also as Unicode half blocks elsewhere; thumbnails in search and shelf tables
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoverSize {
+    Small,
+    Medium,
+    Large,
+    /// The largest real cover: extraLarge or large when shaped like a cover, else the thumbnail enlarged
+    Best,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +167,8 @@ pub enum Command {
     Cite(CiteArgs),
     /// Find one book from its title, author or ISBN, ranked with reasons
     Identify(IdentifyArgs),
+    /// Download the cover of volumes (by id or ISBN)
+    Cover(CoverArgs),
     /// List and change bookshelves (yours after `gbooks login`, or anyone's public ones)
     Shelves(ShelvesArgs),
     /// Open a volume's Google Books page in the browser
@@ -264,6 +288,31 @@ pub struct SearchArgs {
     pub offset: u64,
     #[command(flatten)]
     pub notes: NotesArgs,
+    /// Also save each listed volume's cover in DIR (as `gbooks cover --dir DIR`)
+    #[arg(long, value_name = "DIR")]
+    pub covers: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "ISBNs are looked up and checked against the volume found; anything else is a volume id.\nExit status: 0 when every cover was saved, 3 when none was because no usable cover exists, 1 otherwise."
+)]
+pub struct CoverArgs {
+    /// Volume ids (e.g. AbyoDwAAQBAJ) or ISBNs
+    #[arg(value_name = "ID_OR_ISBN", required = true)]
+    pub targets: Vec<String>,
+    /// Write the cover to FILE, `-` for stdout (one argument only)
+    #[arg(short, long, value_name = "FILE", conflicts_with = "dir")]
+    pub output: Option<std::path::PathBuf>,
+    /// Write each cover to DIR as <ID>.<ext>, or <ISBN>.<ext> for an ISBN [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+    /// Which of the volume's images to get
+    #[arg(long, value_enum, default_value_t = CoverSize::Best)]
+    pub size: CoverSize,
+    /// Replace files that exist
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -341,6 +390,9 @@ pub enum ShelvesCommand {
         offset: u64,
         #[command(flatten)]
         notes: NotesArgs,
+        /// Also save each listed volume's cover in DIR
+        #[arg(long, value_name = "DIR")]
+        covers: Option<std::path::PathBuf>,
     },
     /// Add a volume to one of your shelves
     Add { shelf: String, volume_id: String },
@@ -372,6 +424,10 @@ pub struct IsbnArgs {
     pub isbns: Vec<String>,
     #[command(flatten)]
     pub notes: NotesArgs,
+
+    /// Also save each found volume's cover in DIR as <ISBN>.<ext>
+    #[arg(long, value_name = "DIR")]
+    pub covers: Option<std::path::PathBuf>,
 
     /// When no volume carries the ISBN, take the best one Google returned anyway
     #[arg(long)]
@@ -425,6 +481,9 @@ pub struct IdentifyArgs {
     pub best: bool,
     #[command(flatten)]
     pub notes: NotesArgs,
+    /// Also save the cover of each candidate listed in DIR
+    #[arg(long, value_name = "DIR")]
+    pub covers: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::auth::StoreKind;
 use crate::cli::{self, GlobalArgs};
+use crate::output::picture::CoverMode;
 use crate::output::Format;
 use crate::secret::Secret;
 
@@ -42,6 +43,10 @@ pub struct Settings {
     pub login_timeout: Duration,
     /// The pager for long output on a terminal; `None` for none.
     pub pager: Option<String>,
+    /// When covers are drawn in the terminal.
+    pub cover: CoverMode,
+    /// The variables that say which terminal this is, for drawing covers.
+    pub terminal_env: Vec<(&'static str, String)>,
 }
 
 /// The local cache of public answers.
@@ -84,6 +89,8 @@ pub struct FileConfig {
     pub token_store: Option<String>,
     /// The pager command; "" for none.
     pub pager: Option<String>,
+    /// When to draw covers: "auto", "always" or "never".
+    pub cover: Option<String>,
 }
 
 /// The process environment, or a map in tests.
@@ -234,7 +241,25 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         env.raw("PAGER").as_deref(),
     );
 
+    let cover = match (global.cover, &file.cover) {
+        (Some(choice), _) => choice.into(),
+        (None, Some(name)) => <cli::CoverChoice as clap::ValueEnum>::from_str(name, true)
+            .map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "cover = {name:?} in config.toml: expected auto, always or never"
+                ))
+            })?
+            .into(),
+        (None, None) => CoverMode::Auto,
+    };
+    let terminal_env = crate::output::picture::TERMINAL_VARIABLES
+        .iter()
+        .filter_map(|name| env.var(name).map(|value| (*name, value)))
+        .collect();
+
     Ok(Settings {
+        cover,
+        terminal_env,
         pager,
         format,
         api_key,
@@ -348,6 +373,16 @@ fn parse_country(cc: &str) -> Result<String, ConfigError> {
         Err(ConfigError::Invalid(format!(
             "country must be a two-letter code such as US, not {cc:?}"
         )))
+    }
+}
+
+impl From<cli::CoverChoice> for CoverMode {
+    fn from(c: cli::CoverChoice) -> CoverMode {
+        match c {
+            cli::CoverChoice::Auto => CoverMode::Auto,
+            cli::CoverChoice::Always => CoverMode::Always,
+            cli::CoverChoice::Never => CoverMode::Never,
+        }
     }
 }
 
@@ -471,5 +506,20 @@ mod tests {
         let err = settings(&[], &[("GBOOKS_TOKEN_STORE", "vault")], "").unwrap_err();
         assert!(err.to_string().contains("GBOOKS_TOKEN_STORE"), "{err}");
         assert!(settings(&[], &[], "token_store = \"disk\"").is_err());
+    }
+
+    #[test]
+    fn cover_from_flag_or_file() {
+        assert_eq!(settings(&[], &[], "").unwrap().cover, CoverMode::Auto);
+        assert_eq!(
+            settings(&[], &[], "cover = \"never\"").unwrap().cover,
+            CoverMode::Never
+        );
+        let s = settings(&["--cover", "always"], &[], "cover = \"never\"").unwrap();
+        assert_eq!(s.cover, CoverMode::Always);
+        let err = settings(&[], &[], "cover = \"sometimes\"").unwrap_err();
+        assert!(err.to_string().contains("cover = \"sometimes\""), "{err}");
+        let s = settings(&[], &[("TERM", "xterm-kitty"), ("HOME", "/h")], "").unwrap();
+        assert_eq!(s.terminal_env, [("TERM", "xterm-kitty".to_string())]);
     }
 }

@@ -3,12 +3,15 @@
 
 use std::io::{self, Cursor, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use md5::{Digest, Md5};
 use serde_json::Value;
 use url::Url;
 
 use crate::books::Volume;
+use crate::cache::Cache;
+use crate::http::{self, Http};
 use crate::isbn::Isbn;
 
 /// A download larger than this is not a cover.
@@ -47,6 +50,7 @@ pub enum Link {
 }
 
 impl Link {
+    #[cfg(test)]
     pub const ALL: [Link; 6] = [
         Link::SmallThumbnail,
         Link::Thumbnail,
@@ -241,15 +245,6 @@ impl ImageKind {
             ImageKind::Webp => "webp",
         }
     }
-
-    pub fn mime_type(self) -> &'static str {
-        match self {
-            ImageKind::Jpeg => "image/jpeg",
-            ImageKind::Png => "image/png",
-            ImageKind::Gif => "image/gif",
-            ImageKind::Webp => "image/webp",
-        }
-    }
 }
 
 /// The format of an image by its first bytes; Content-Type is not trusted.
@@ -383,10 +378,148 @@ pub fn save(path: &Path, bytes: &[u8], force: bool) -> Result<(), SaveError> {
     })
 }
 
-/// Writes the cover to a stream (`-` for stdout is the caller's choice).
-pub fn write_to(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
-    out.write_all(bytes)?;
-    out.flush()
+/// Redirects followed for one image; Google's content links may bounce once.
+const MAX_REDIRECTS: usize = 5;
+
+/// Why a volume has no cover to save.
+#[derive(Debug, thiserror::Error)]
+pub enum CoverError {
+    #[error("no usable cover: the volume has no image links")]
+    NoLinks,
+    /// Every link was tried; what each gave.
+    #[error("no usable cover ({0})")]
+    Unusable(String),
+    /// A link could not be fetched, and none before it was usable.
+    #[error("{0}")]
+    Http(#[from] http::Error),
+}
+
+/// A cover that passed the checks.
+#[derive(Debug, Clone)]
+pub struct Cover {
+    pub bytes: Vec<u8>,
+    pub kind: ImageKind,
+    /// The link it came from, and whether that was the enlarged thumbnail.
+    pub link: Link,
+    pub enlarged: bool,
+}
+
+/// What one URL gave.
+enum Got {
+    Image(Vec<u8>),
+    Refused(String),
+}
+
+/// Downloads covers through the run's HTTP client (no credentials, a capped
+/// body) and keeps them in the cache, so a re-run downloads nothing.
+#[derive(Clone)]
+pub struct Fetcher {
+    http: Http,
+    cache: Option<Arc<Cache>>,
+}
+
+impl Fetcher {
+    pub fn new(http: Http, cache: Option<Arc<Cache>>) -> Fetcher {
+        Fetcher { http, cache }
+    }
+
+    /// The first usable cover of `volume` for `size`.
+    pub async fn best(&self, volume: &Volume, size: Size) -> Result<Cover, CoverError> {
+        self.first_usable(&candidates(volume, size), &PLACEHOLDERS).await
+    }
+
+    /// A small image for a table cell: the smallest link, not enlarged.
+    pub async fn thumbnail(&self, volume: &Volume) -> Result<Cover, CoverError> {
+        let mut list = candidates(volume, Size::Small);
+        list.retain(|c| !c.enlarged);
+        list.sort_by_key(|c| c.link);
+        list.truncate(2);
+        self.first_usable(&list, &PLACEHOLDERS).await
+    }
+
+    /// Tries each candidate in turn; a refused image moves on to the next.
+    pub async fn first_usable(
+        &self,
+        list: &[Candidate],
+        placeholders: &[[u8; 16]],
+    ) -> Result<Cover, CoverError> {
+        if list.is_empty() {
+            return Err(CoverError::NoLinks);
+        }
+        let mut refused = Vec::new();
+        let mut unreachable = None;
+        for candidate in list {
+            let why = match self.get(&candidate.url).await {
+                Ok(Got::Image(bytes)) => match accept(candidate, &bytes, placeholders) {
+                    Ok(kind) => {
+                        return Ok(Cover {
+                            bytes,
+                            kind,
+                            link: candidate.link,
+                            enlarged: candidate.enlarged,
+                        })
+                    }
+                    Err(rejected) => rejected.to_string(),
+                },
+                Ok(Got::Refused(why)) => why,
+                Err(http::Error::BodyTooLarge { .. }) => Rejected::TooLarge {
+                    size: MAX_COVER_BYTES + 1,
+                }
+                .to_string(),
+                Err(e) => {
+                    let why = e.to_string();
+                    unreachable.get_or_insert(e);
+                    why
+                }
+            };
+            let name = if candidate.enlarged {
+                format!("{} enlarged", candidate.link.key())
+            } else {
+                candidate.link.key().to_string()
+            };
+            tracing::info!("cover {name}: {why}");
+            refused.push(format!("{name}: {why}"));
+        }
+        match unreachable {
+            Some(e) => Err(CoverError::Http(e)),
+            None => Err(CoverError::Unusable(refused.join("; "))),
+        }
+    }
+
+    /// The body at `url`, from the cache or the network, redirects followed.
+    /// Only images are cached: an error page must not stick.
+    async fn get(&self, url: &Url) -> Result<Got, http::Error> {
+        if let Some(bytes) = self.cache.as_ref().and_then(|c| c.cover_get(url.as_str())) {
+            tracing::info!("GET {} -> cached", http::redact_url(url));
+            return Ok(Got::Image(bytes));
+        }
+        let mut at = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let reply = self.http.get_bounded(&at, MAX_COVER_BYTES).await?;
+            match reply.status {
+                200..=299 => {
+                    if let (Some(cache), Some(_)) = (&self.cache, sniff(&reply.body)) {
+                        cache.cover_put(url.as_str(), &reply.body);
+                    }
+                    return Ok(Got::Image(reply.body));
+                }
+                300..=399 => {
+                    let next = reply.location.as_deref().and_then(|l| at.join(l).ok());
+                    match next.filter(|u| matches!(u.scheme(), "http" | "https")) {
+                        Some(next) => at = force_https(next),
+                        None => {
+                            return Ok(Got::Refused(format!(
+                                "HTTP {} without a usable Location",
+                                reply.status
+                            )))
+                        }
+                    }
+                }
+                status => return Ok(Got::Refused(format!("HTTP {status}"))),
+            }
+        }
+        Ok(Got::Refused("too many redirects".into()))
+    }
 }
 
 /// 32 hex digits to 16 bytes, at compile time.
@@ -726,6 +859,93 @@ mod tests {
         assert_eq!(hex(&PLACEHOLDERS[1]), "a64fa89d7ebc97075c1d363fc5fea71f");
     }
 
+    /// A placeholder (its digest injected) is refused and the next link
+    /// tried; redirects are followed; the second time comes from the cache.
+    #[tokio::test]
+    async fn the_fetcher_skips_placeholders_follows_redirects_and_caches() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        let placeholder = fixture("cover.gif");
+        let digest: [u8; 16] = Md5::digest(&placeholder).into();
+        let routes: [(&str, ResponseTemplate, u64); 3] = [
+            ("/grey", ResponseTemplate::new(200).set_body_bytes(placeholder), 1),
+            (
+                "/moved",
+                ResponseTemplate::new(302).insert_header("location", "/real"),
+                1,
+            ),
+            (
+                "/real",
+                ResponseTemplate::new(200).set_body_bytes(fixture("cover.jpg")),
+                1,
+            ),
+        ];
+        for (at, reply, times) in routes {
+            Mock::given(method("GET"))
+                .and(path(at))
+                .respond_with(reply)
+                .expect(times)
+                .mount(&server)
+                .await;
+        }
+        let candidate = |p: &str, link| Candidate {
+            url: Url::parse(&format!("{}{p}", server.uri())).unwrap(),
+            link,
+            enlarged: false,
+            check_aspect: false,
+        };
+        let list = [
+            candidate("/grey", Link::Large),
+            candidate("/moved", Link::Thumbnail),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let cache =
+            Cache::open_with(dir.path(), std::time::Duration::from_secs(60), 1 << 20, |_| {}).unwrap();
+        let fetcher = Fetcher::new(
+            Http::new(std::time::Duration::from_secs(5)).unwrap(),
+            Some(Arc::new(cache)),
+        );
+        for _ in 0..2 {
+            let cover = fetcher.first_usable(&list, &[digest]).await.unwrap();
+            assert_eq!((cover.kind, cover.link), (ImageKind::Jpeg, Link::Thumbnail));
+            assert_eq!(cover.bytes, fixture("cover.jpg"));
+        }
+        // With only the placeholder, there is no usable cover, and it says why.
+        let err = fetcher.first_usable(&list[..1], &[digest]).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no usable cover (large: Google's placeholder image, not a cover)"
+        );
+        assert!(matches!(
+            fetcher.first_usable(&[], &[digest]).await,
+            Err(CoverError::NoLinks)
+        ));
+        server.verify().await;
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_host_is_a_transport_error_not_a_missing_cover() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let list = [Candidate {
+            url: Url::parse(&format!("http://127.0.0.1:{port}/x.jpg")).unwrap(),
+            link: Link::Thumbnail,
+            enlarged: false,
+            check_aspect: false,
+        }];
+        let fetcher = Fetcher::new(Http::new(std::time::Duration::from_secs(5)).unwrap(), None);
+        let err = fetcher.first_usable(&list, &PLACEHOLDERS).await.unwrap_err();
+        assert!(
+            matches!(err, CoverError::Http(http::Error::Transport { .. })),
+            "{err:?}"
+        );
+    }
+
     #[test]
     fn file_names_come_from_the_id_or_the_isbn() {
         assert_eq!(
@@ -799,12 +1019,5 @@ mod tests {
             assert!(matches!(save(&link, b"x", false), Err(SaveError::Exists(_))));
             assert!(!dir.path().join("nowhere").exists());
         }
-    }
-
-    #[test]
-    fn writing_to_a_stream_writes_the_bytes_as_they_are() {
-        let mut out = Vec::new();
-        write_to(&mut out, b"\xFF\xD8\xFFbytes").unwrap();
-        assert_eq!(out, b"\xFF\xD8\xFFbytes");
     }
 }

@@ -8,6 +8,7 @@ use crate::auth;
 use crate::books::{self, ApiError, Sent};
 use crate::cache;
 use crate::config::ConfigError;
+use crate::cover::CoverError;
 use crate::http;
 
 /// Exit codes, documented in the README.
@@ -60,6 +61,11 @@ pub fn report_line(err: &anyhow::Error) -> String {
         None => format!("gbooks: error: {}", message(err)),
     }
 }
+/// Nothing to show for what was asked (no volume carries an ISBN, no
+/// argument had a cover): exit 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFound(pub String);
 
 /// A usage error found by clap, as one line: its message, its details and
 /// tips, and which `--help` to read. `args` is the command line as typed.
@@ -121,6 +127,16 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     }
     if cause.is::<NoMatch>() {
         return Some(exit::NOT_FOUND);
+    }
+    if cause.is::<NotFound>() {
+        return Some(exit::NOT_FOUND);
+    }
+    if let Some(e) = cause.downcast_ref::<CoverError>() {
+        return match e {
+            CoverError::NoLinks | CoverError::Unusable(_) => Some(exit::NOT_FOUND),
+            // The transport error, next in the chain, says.
+            CoverError::Http(_) => None,
+        };
     }
     if let Some(e) = cause.downcast_ref::<books::Error>() {
         return match e {

@@ -35,6 +35,9 @@ pub enum Error {
     /// The proxy itself refused the connection.
     #[error("cannot reach the proxy {proxy} ({variable})")]
     Proxy { proxy: String, variable: String },
+    /// A bounded download ([`Http::get_bounded`]) went past its limit.
+    #[error("{host} sent more than {max} bytes")]
+    BodyTooLarge { host: String, max: usize },
     /// Credentials would travel in clear text to a host that is not this machine.
     #[error("refusing to send credentials over plain http:// to {host}")]
     Insecure { host: String },
@@ -328,6 +331,15 @@ pub struct Proxy {
     pub address: String,
 }
 
+/// A bounded download: the status, the body, and where a redirect points.
+#[derive(Debug)]
+pub struct Bounded {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// The `Location` header, as sent.
+    pub location: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
@@ -509,6 +521,70 @@ impl Http {
                 }
             }
         }
+    }
+
+    /// One GET without credentials and without following redirects, whose
+    /// body may be at most `max` bytes: past that the download stops. For
+    /// files from other hosts (covers), so no key or token is ever sent, and
+    /// no retry: a missing picture must not hold up the run.
+    pub async fn get_bounded(&self, url: &Url, max: usize) -> Result<Bounded, Error> {
+        let host = url.host_str().unwrap_or("the server").to_string();
+        let started = Instant::now();
+        let outcome = self.read_bounded(url, max).await;
+        let elapsed = started.elapsed().as_millis();
+        match outcome {
+            Ok(Some(bounded)) => {
+                tracing::info!("GET {} -> {} in {elapsed} ms", redact_url(url), bounded.status);
+                Ok(bounded)
+            }
+            Ok(None) => {
+                tracing::info!("GET {} -> more than {max} bytes", redact_url(url));
+                Err(Error::BodyTooLarge { host, max })
+            }
+            Err(err) => {
+                tracing::info!("GET {} -> {} after {elapsed} ms", redact_url(url), describe(&err));
+                Err(if err.is_timeout() {
+                    Error::Timeout {
+                        host,
+                        attempts: 1,
+                        total: started.elapsed().as_secs_f64(),
+                        each: self.timeout.as_secs_f64(),
+                    }
+                } else {
+                    Error::Transport {
+                        host,
+                        detail: describe(&err),
+                    }
+                })
+            }
+        }
+    }
+
+    /// `None` when the body is longer than `max`.
+    async fn read_bounded(&self, url: &Url, max: usize) -> Result<Option<Bounded>, reqwest::Error> {
+        // The timeout covers the whole exchange, body included.
+        let mut response = self.client.get(url.clone()).timeout(self.timeout).send().await?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if response.content_length().is_some_and(|n| n > max as u64) {
+            return Ok(None);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > max {
+                return Ok(None);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Some(Bounded {
+            status,
+            body,
+            location,
+        }))
     }
 
     async fn attempt(
@@ -742,6 +818,37 @@ mod tests {
         assert_eq!(redact_url(&url), "http://me:REDACTED@h/books/v1/volumes/x");
         let url = Url::parse("http://me:hunter2@h/v?key=k").unwrap();
         assert_eq!(redact_url(&url), "http://me:REDACTED@h/v?key=REDACTED");
+    }
+
+    #[tokio::test]
+    async fn a_bounded_get_stops_past_its_limit_and_sends_no_credentials() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/ten"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![7u8; 10]))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/moved"))
+            .respond_with(ResponseTemplate::new(302).insert_header("location", "/ten"))
+            .mount(&server)
+            .await;
+        let http = Http::new(Duration::from_secs(5)).unwrap();
+        let url = |p: &str| Url::parse(&format!("{}{p}", server.uri())).unwrap();
+        let got = http.get_bounded(&url("/ten"), 10).await.unwrap();
+        assert_eq!((got.status, got.body.len()), (200, 10));
+        assert!(matches!(
+            http.get_bounded(&url("/ten"), 9).await,
+            Err(Error::BodyTooLarge { max: 9, .. })
+        ));
+        let moved = http.get_bounded(&url("/moved"), 10).await.unwrap();
+        assert_eq!((moved.status, moved.location.as_deref()), (302, Some("/ten")));
+        for request in server.received_requests().await.unwrap() {
+            assert!(!request.headers.contains_key("authorization"));
+        }
     }
 
     #[tokio::test]

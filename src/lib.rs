@@ -49,7 +49,6 @@ pub(crate) mod browser;
 pub(crate) mod cache;
 pub(crate) mod commands;
 pub(crate) mod config;
-#[allow(dead_code)] // until `gbooks cover` uses it (issue 14)
 pub(crate) mod cover;
 pub(crate) mod http;
 pub(crate) mod messages;

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cite;
+pub mod cover;
 pub mod identify;
 pub mod isbn;
 mod lookup;
@@ -15,17 +16,22 @@ pub mod shelves;
 pub mod show;
 
 use std::future::Future;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
+use futures_util::StreamExt as _;
 
 use crate::auth::Session;
 use crate::books::paging::{self, Paging, PAGE_SIZE};
 use crate::books::{self, Client, Volume, VolumesPage};
 use crate::cli::{Cli, Command, NotesArgs, ShelvesCommand};
 use crate::config::Settings;
+use crate::cover::Fetcher;
 use crate::error::UsageError;
 use crate::http::{self, Http};
+use crate::output::picture::{self, CoverMode, Protocol};
 use crate::output::template::Template;
 use crate::output::Output;
 use crate::output::{Format, NoteFiles, Notes};
@@ -65,12 +71,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cache(_) => settings.format == Format::Json,
         _ => false,
     };
+    // A cover beside the details: only on a terminal, and decided (the
+    // terminal perhaps asked) before anything is written.
+    let picture = match &cli.command {
+        Command::Show(_) if settings.format == Format::Table && std::io::stdout().is_terminal() => {
+            let env = |name: &str| {
+                settings
+                    .terminal_env
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            picture::for_details(settings.cover, &env)
+        }
+        _ => None,
+    };
+    // A pager would mangle graphics escapes; half blocks are only colour.
+    let pages = pages && picture.is_none_or(|p| p == Protocol::HalfBlocks);
     let pager = settings.pager.clone().filter(|_| pages);
     let mut out = Output::stdout(settings.format, settings.color, pager).with_notes(notes);
+    if let Some(protocol) = picture {
+        out.enable_pictures(protocol);
+    }
+    let lists_volumes = matches!(&cli.command, Command::Search(_))
+        || matches!(&cli.command, Command::Shelves(a) if matches!(a.action, Some(ShelvesCommand::Show { .. })));
+    if lists_volumes && settings.cover == CoverMode::Always {
+        out.enable_thumbnails();
+    }
+    let covers_dir = covers_dir(&cli.command);
+    if covers_dir.is_some() {
+        out.keep_volumes();
+    }
     let ctx = Context::new(settings);
     let result = dispatch(&cli, &ctx, &mut out).await;
+    let kept = out.take_kept();
     let closed = out.close();
-    result.and(closed.map_err(Into::into))
+    let result = result.and(closed.map_err(Into::into));
+    // After the list is out (and a pager closed): the volume output is the same with or without.
+    if let Some(dir) = covers_dir {
+        if !kept.is_empty() {
+            let saved = cover::save_listed(&ctx, &dir, kept).await;
+            return result.and(saved);
+        }
+    }
+    result
+}
+
+/// `--covers DIR` of the commands that list volumes.
+fn covers_dir(command: &Command) -> Option<PathBuf> {
+    match command {
+        Command::Search(args) => args.covers.clone(),
+        Command::Isbn(args) => args.covers.clone(),
+        Command::Identify(args) => args.covers.clone(),
+        Command::Shelves(args) => match &args.action {
+            Some(ShelvesCommand::Show { covers, .. }) => covers.clone(),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The template flags of a command that prints volumes.
@@ -140,6 +198,7 @@ async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<
         Command::Isbn(args) => isbn::run(ctx, args, out).await,
         Command::Cite(args) => cite::run(ctx, args, out).await,
         Command::Identify(args) => identify::run(ctx, args, out).await,
+        Command::Cover(args) => cover::run(ctx, args, out).await,
     }
 }
 
@@ -255,6 +314,11 @@ impl Context {
         })
     }
 
+    /// Downloads covers, through the cache of this run.
+    pub fn covers(&self) -> Result<Fetcher, http::Error> {
+        Ok(Fetcher::new(self.http()?, self.response_cache()))
+    }
+
     /// Pages in flight at once when paging.
     pub fn jobs(&self) -> usize {
         self.settings.jobs
@@ -263,7 +327,12 @@ impl Context {
 
 /// Volumes page by page, rendered as they arrive, with a progress bar when
 /// the list spans pages.
-pub async fn print_pages<F, Fut>(out: &mut Output, paging: Paging, fetch: F) -> anyhow::Result<()>
+pub async fn print_pages<F, Fut>(
+    ctx: &Context,
+    out: &mut Output,
+    paging: Paging,
+    fetch: F,
+) -> anyhow::Result<()>
 where
     F: Fn(usize, usize) -> Fut,
     Fut: Future<Output = Result<VolumesPage, books::Error>>,
@@ -273,12 +342,36 @@ where
         Some(n) => out.progress(Some(n as u64), "volumes"),
         None => out.progress(None, "volumes"),
     };
+    let thumbnails = out.wants_thumbnails();
     let mut list = out.list::<Volume>().context("writing output")?;
-    paging::each_page(paging, fetch, |page| {
-        progress.inc(page.len() as u64);
-        list.push_all(page).map_err(Into::into)
-    })
-    .await?;
+    if thumbnails {
+        // A table waits for its last row anyway: the pictures come first.
+        let mut volumes = Vec::new();
+        paging::each_page(paging, fetch, |page| {
+            progress.inc(page.len() as u64);
+            volumes.extend_from_slice(page);
+            Ok(())
+        })
+        .await?;
+        let fetcher = ctx.covers()?;
+        let images: Vec<Option<Vec<u8>>> = futures_util::stream::iter(&volumes)
+            .map(|v| {
+                let fetcher = &fetcher;
+                async move { fetcher.thumbnail(v).await.ok().map(|c| c.bytes) }
+            })
+            .buffered(ctx.jobs())
+            .collect()
+            .await;
+        for (volume, image) in volumes.iter().zip(&images) {
+            list.push_with_thumbnail(volume, image.as_deref())?;
+        }
+    } else {
+        paging::each_page(paging, fetch, |page| {
+            progress.inc(page.len() as u64);
+            list.push_all(page).map_err(Into::into)
+        })
+        .await?;
+    }
     // The bar goes before the data, so no last frame stays above it.
     drop(progress);
     list.finish()?;

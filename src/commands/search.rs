@@ -54,7 +54,7 @@ pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::
         offset: usize::try_from(args.offset).unwrap_or(usize::MAX),
         jobs: ctx.jobs(),
     };
-    super::print_pages(out, paging, |start, max| {
+    super::print_pages(ctx, out, paging, |start, max| {
         let (client, params) = (&client, &params);
         async move { client.search(params, start, max).await }
     })

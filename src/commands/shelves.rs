@@ -23,6 +23,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
             limit,
             offset,
             notes: _,
+            covers: _,
         }) => {
             let user = user.as_deref().map(check_user).transpose()?;
             let shelf = resolve(&client, user, shelf).await?;
@@ -32,7 +33,7 @@ pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow:
                 jobs: ctx.jobs(),
             };
             let fields = out.fields::<Volume>();
-            super::print_pages(out, paging, |start, max| {
+            super::print_pages(ctx, out, paging, |start, max| {
                 client.shelf_volumes(user, shelf.id, start, max, fields)
             })
             .await

@@ -21,6 +21,8 @@ pub trait Listed: Serialize {
     /// The API fields that the table and CSV rows read, for a `fields`
     /// selector: declared here so the two cannot drift apart.
     const FIELDS: Option<&'static str> = None;
+    /// [`Listed::FIELDS`] with the image links, for covers and thumbnails.
+    const IMAGE_FIELDS: Option<&'static str> = None;
 
     /// Table cells, before terminal sanitising.
     fn table_row(&self) -> Vec<String>;
@@ -30,11 +32,26 @@ pub trait Listed: Serialize {
     fn volume(&self) -> Option<&Volume> {
         None
     }
+
+    /// The name a saved cover gets instead of the volume id (an ISBN).
+    fn cover_name(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// A volume listed, kept for its cover.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub volume: Volume,
+    /// The ISBN it was looked up by, which names its cover file.
+    pub isbn: Option<String>,
 }
 
 /// What table and CSV rows of volumes read.
 const VOLUME_FIELDS: &str =
     "totalItems,items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))";
+pub(super) const VOLUME_IMAGE_FIELDS: &str =
+    "totalItems,items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language,imageLinks))";
 
 impl Listed for Volume {
     const HEADERS: &'static [&'static str] = &["ID", "TITLE", "AUTHORS", "YEAR"];
@@ -52,6 +69,7 @@ impl Listed for Volume {
     ];
     const EMPTY: &'static str = "No books found.";
     const FIELDS: Option<&'static str> = Some(VOLUME_FIELDS);
+    const IMAGE_FIELDS: Option<&'static str> = Some(VOLUME_IMAGE_FIELDS);
 
     fn table_row(&self) -> Vec<String> {
         vec![
@@ -112,6 +130,8 @@ pub struct List<'a, T: Listed> {
     /// Table rows; a row equal to the one before is shared, not copied
     /// (a batch repeating one ISBN 200,000 times).
     rows: Vec<Rc<[String]>>,
+    /// A thumbnail cell for each row, when tables have them.
+    thumbnails: Vec<String>,
     json: Vec<serde_json::Value>,
     /// Whether JSON array items are written as they come.
     stream_json: bool,
@@ -127,6 +147,7 @@ impl<'a, T: Listed> List<'a, T> {
         Ok(List {
             out,
             rows: Vec::new(),
+            thumbnails: Vec::new(),
             json: Vec::new(),
             stream_json,
             count: 0,
@@ -135,6 +156,22 @@ impl<'a, T: Listed> List<'a, T> {
     }
 
     pub fn push(&mut self, item: &T) -> io::Result<()> {
+        self.push_with_thumbnail(item, None)
+    }
+
+    /// An item with its image, drawn in the table when thumbnails are on.
+    pub fn push_with_thumbnail(&mut self, item: &T, image: Option<&[u8]>) -> io::Result<()> {
+        if let (Some(kept), Some(volume)) = (self.out.kept.as_mut(), item.volume()) {
+            kept.push(Kept {
+                volume: volume.clone(),
+                isbn: item.cover_name().map(str::to_string),
+            });
+        }
+        if self.out.thumbnails && self.out.format == Format::Table {
+            let cell = image.and_then(|bytes| super::picture::thumbnail(bytes, super::THUMBNAIL_COLS).ok());
+            self.thumbnails
+                .push(cell.unwrap_or_else(|| " ".repeat(usize::from(super::THUMBNAIL_COLS))));
+        }
         self.count += 1;
         if self.out.notes.is_some() {
             return match item.volume() {
@@ -209,6 +246,10 @@ impl<'a, T: Listed> List<'a, T> {
             }
             Format::Json => self.out.json(&self.json)?,
             Format::Table if self.rows.is_empty() => crate::messages::status(T::EMPTY),
+            Format::Table if self.out.thumbnails => {
+                self.out
+                    .table_with_thumbnails(T::HEADERS, &self.rows, T::SHRINK, &self.thumbnails)?
+            }
             Format::Table => self.out.table(T::HEADERS, &self.rows, T::SHRINK)?,
             Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
                 self.out.finish_citations()?

@@ -6,7 +6,6 @@ pub mod bib;
 pub mod cite;
 mod lists;
 pub mod names;
-#[allow(dead_code)] // until `show` draws covers (issue 14)
 pub mod picture;
 pub mod records;
 mod table;
@@ -18,7 +17,7 @@ use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
-pub use lists::{List, Listed};
+pub use lists::{Kept, List, Listed};
 pub use records::{Csv, Human, IsbnEntry, Ranked, Record};
 
 use crate::books::{Shelf, Volume};
@@ -117,7 +116,18 @@ pub struct Output {
     notes: Option<Notes>,
     /// `gbooks cite --json`: the references so far.
     references: Vec<serde_json::Value>,
+    /// The volumes listed, kept for their covers (`--covers DIR`).
+    kept: Option<Vec<Kept>>,
+    /// Half-block thumbnails in volume tables (`--cover always`).
+    thumbnails: bool,
+    /// How `show` draws a cover beside the details, if it does.
+    picture: Option<picture::Protocol>,
 }
+
+/// Rows a cover beside a volume's details is drawn in.
+const COVER_ROWS: u16 = 12;
+/// Cells a thumbnail takes in a table.
+const THUMBNAIL_COLS: u16 = 2;
 
 impl Output {
     /// `terminal`: the width of the terminal `out` goes to, if it is one.
@@ -130,6 +140,9 @@ impl Output {
             citations: Citations::default(),
             notes: None,
             references: Vec::new(),
+            kept: None,
+            thumbnails: false,
+            picture: None,
         }
     }
 
@@ -238,6 +251,45 @@ impl Output {
         self.out.flush()
     }
 
+    /// Whether data goes to a terminal.
+    pub fn is_terminal(&self) -> bool {
+        self.terminal.is_some()
+    }
+
+    /// Keeps every volume listed from now on, for [`Output::take_kept`].
+    pub fn keep_volumes(&mut self) {
+        self.kept.get_or_insert_with(Vec::new);
+    }
+
+    pub fn take_kept(&mut self) -> Vec<Kept> {
+        self.kept.take().unwrap_or_default()
+    }
+
+    /// Thumbnails in volume tables, when this is a table on a terminal.
+    pub fn enable_thumbnails(&mut self) {
+        self.thumbnails = self.draws_pictures();
+    }
+
+    /// Whether volume lists want a thumbnail with each volume.
+    pub fn wants_thumbnails(&self) -> bool {
+        self.thumbnails
+    }
+
+    /// Covers beside details drawn with `protocol`, when this is a table on
+    /// a terminal; never in a file, a pipe or another format.
+    pub fn enable_pictures(&mut self, protocol: picture::Protocol) {
+        self.picture = self.draws_pictures().then_some(protocol);
+    }
+
+    /// Whether `show` wants the volume's cover.
+    pub fn wants_picture(&self) -> bool {
+        self.picture.is_some()
+    }
+
+    fn draws_pictures(&self) -> bool {
+        self.format == Format::Table && self.terminal.is_some()
+    }
+
     /// Standard output. `color`: forced on or off, or `None` for "when
     /// stdout is a terminal". `pager`: the command that pages output longer
     /// than a terminal's screen; never used when stdout is not a terminal.
@@ -286,6 +338,7 @@ impl Output {
     /// fields, so only those are asked for; JSON keeps everything.
     pub fn fields<T: Listed>(&self) -> Option<&'static str> {
         match self.format {
+            Format::Table | Format::Csv if self.kept.is_some() || self.thumbnails => T::IMAGE_FIELDS,
             Format::Table | Format::Csv => T::FIELDS,
             _ => None,
         }
@@ -334,6 +387,31 @@ impl Output {
             }
             Format::Text | Format::Html | Format::Markdown => Ok(()),
         }?;
+        self.out.flush()
+    }
+
+    /// One volume in detail with its cover on the left, when pictures are
+    /// on and the cover can be drawn; else as [`Output::volume`].
+    pub fn volume_with_cover(&mut self, v: &Volume, cover: Option<&[u8]>) -> io::Result<()> {
+        let (Some(protocol), Some(bytes), Some(width)) = (self.picture, cover, self.terminal) else {
+            return self.volume(v);
+        };
+        // The details need some room beside the picture.
+        let box_cols = u16::try_from(width.saturating_sub(30))
+            .unwrap_or(u16::MAX)
+            .min(40);
+        let drawn = picture::cells(bytes, protocol, box_cols, COVER_ROWS).and_then(|cells| {
+            Some((
+                cells,
+                picture::encode(bytes, protocol, box_cols, COVER_ROWS).ok()?,
+            ))
+        });
+        let Some(((cols, rows), escapes)) = drawn else {
+            return self.volume(v);
+        };
+        let beside = width.saturating_sub(usize::from(cols) + 2);
+        let text = beside_picture(v, &escapes, protocol, (cols, rows), beside, width);
+        self.out.write_all(&text)?;
         self.out.flush()
     }
 
@@ -464,6 +542,30 @@ impl Output {
         self.out.write_all(&bytes)
     }
 
+    /// [`Output::table`] with a thumbnail cell before each row.
+    fn table_with_thumbnails<R: AsRef<[String]>>(
+        &mut self,
+        headers: &[&str],
+        rows: &[R],
+        shrink: &[usize],
+        thumbnails: &[String],
+    ) -> io::Result<()> {
+        let styles = [table::ID_STYLE, table::TITLE_STYLE];
+        let styles: &[anstyle::Style] = if self.color { &styles } else { &[] };
+        let lead = usize::from(THUMBNAIL_COLS) + 2;
+        let width = self.terminal.map(|w| w.saturating_sub(lead));
+        let text = table::render_table(headers, rows, width, shrink, styles);
+        let blank = " ".repeat(lead);
+        for (i, line) in text.lines().enumerate() {
+            // The header has no picture; row i is line i + 1.
+            match i.checked_sub(1).and_then(|row| thumbnails.get(row)) {
+                Some(cell) => writeln!(self.out, "{cell}  {line}")?,
+                None => writeln!(self.out, "{blank}{line}")?,
+            }
+        }
+        self.out.flush()
+    }
+
     /// A table with a header; `shrink` names the columns that give up width
     /// on a narrow terminal.
     fn table<R: AsRef<[String]>>(
@@ -478,6 +580,52 @@ impl Output {
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }
+}
+
+/// The picture, and the details on its right for as many rows as it takes,
+/// then the rest of the details and the description below it, full width.
+fn beside_picture(
+    v: &Volume,
+    escapes: &[u8],
+    protocol: picture::Protocol,
+    (cols, rows): (u16, u16),
+    beside: usize,
+    width: usize,
+) -> Vec<u8> {
+    let (fields, description) = table::detail_parts(v, beside, width);
+    let fields: Vec<&str> = fields.lines().collect();
+    let rows = usize::from(rows);
+    let gap = usize::from(cols) + 2;
+    let mut out = Vec::new();
+    if protocol == picture::Protocol::HalfBlocks {
+        // Text lines side by side: no cursor movement, so a pager shows it too.
+        let picture = String::from_utf8_lossy(escapes);
+        let lines: Vec<&str> = picture.lines().collect();
+        for i in 0..rows.max(fields.len()) {
+            let left = lines.get(i).copied().unwrap_or("");
+            let right = fields.get(i).copied().unwrap_or("");
+            let pad = if lines.get(i).is_some() { 2 } else { gap };
+            let line = format!("{left}{:pad$}{right}", "");
+            out.extend_from_slice(line.trim_end().as_bytes());
+            out.push(b'\n');
+        }
+    } else {
+        // Room first (the screen may scroll), then back up to draw the
+        // picture and, from its top row again, the text on its right.
+        out.extend_from_slice("\n".repeat(rows).as_bytes());
+        out.extend_from_slice(format!("\x1b[{rows}A\x1b7").as_bytes());
+        out.extend_from_slice(escapes.strip_suffix(b"\n").unwrap_or(escapes));
+        out.extend_from_slice(b"\x1b8");
+        // Lines past the picture stay in the column they were wrapped for.
+        for line in &fields {
+            out.extend_from_slice(format!("\x1b[{gap}C").as_bytes());
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        out.extend(std::iter::repeat_n(b'\n', rows.saturating_sub(fields.len())));
+    }
+    out.extend_from_slice(description.as_bytes());
+    out
 }
 
 #[cfg(test)]

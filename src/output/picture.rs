@@ -42,6 +42,75 @@ const KITTY_CHUNK: usize = 4096;
 const MAX_SIDE: u32 = 16_384;
 const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// When covers are drawn: `--cover` or `cover` in config.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoverMode {
+    /// Only where a graphics protocol is known.
+    Auto,
+    /// Half blocks where none is.
+    Always,
+    Never,
+}
+
+/// The environment variables [`detect`] reads.
+pub const TERMINAL_VARIABLES: [&str; 7] = [
+    "TERM",
+    "TERM_PROGRAM",
+    "KITTY_WINDOW_ID",
+    "GHOSTTY_RESOURCES_DIR",
+    "LC_TERMINAL",
+    "TMUX",
+    "STY",
+];
+
+/// How long a terminal may take to answer whether it has sixel graphics.
+pub const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The protocol a cover beside a volume's details is drawn with, or None
+/// for no cover: `auto` only draws with real graphics.
+pub fn for_details(mode: CoverMode, env: &dyn Fn(&str) -> Option<String>) -> Option<Protocol> {
+    match mode {
+        CoverMode::Never => None,
+        CoverMode::Auto => Some(choose(env, QUERY_TIMEOUT)).filter(|p| *p != Protocol::HalfBlocks),
+        CoverMode::Always => Some(choose(env, QUERY_TIMEOUT)),
+    }
+}
+
+/// The cells (columns, rows) that [`encode`] fills for this image in a box
+/// of `cols` x `rows`.
+pub fn cells(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> Option<(u16, u16)> {
+    let (w, h) = ImageReader::new(Cursor::new(image_bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()?;
+    let cells = |v: u32, per: u32, max: u16| u16::try_from(v.div_ceil(per)).unwrap_or(max).clamp(1, max);
+    Some(match protocol {
+        Protocol::Kitty | Protocol::Iterm2 => fit_cells(w, h, cols, rows),
+        Protocol::Sixel => {
+            let (cw, ch) = cell_pixels();
+            let (pw, ph) = fit_pixels(w, h, u32::from(cols) * cw, u32::from(rows) * ch);
+            (cells(pw, cw, cols), cells(ph, ch, rows))
+        }
+        Protocol::HalfBlocks => {
+            let (pw, ph) = fit_pixels(w, h, u32::from(cols), u32::from(rows) * 2);
+            (cells(pw, 1, cols), cells(ph, 2, rows))
+        }
+    })
+}
+
+/// A thumbnail exactly `cols` cells wide and one row high, in half blocks,
+/// without a newline: a table cell.
+pub fn thumbnail(image_bytes: &[u8], cols: u16) -> Result<String, PictureError> {
+    if cols == 0 {
+        return Err(PictureError::NoRoom);
+    }
+    let image = decode(image_bytes)?;
+    let small = image::imageops::resize(&image.to_rgb8(), u32::from(cols), 2, FilterType::Triangle);
+    let text = String::from_utf8_lossy(&half_blocks(&small)).into_owned();
+    Ok(text.trim_end_matches('\n').to_string())
+}
+
 /// The protocol the environment names, or None when only asking the terminal
 /// (sixel) or half blocks remain.
 pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Option<Protocol> {
@@ -220,11 +289,12 @@ pub fn encode(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> R
             Ok(iterm2(&payload, c, r))
         }
         Protocol::Sixel => {
+            let (cw, ch) = cell_pixels();
             let (w, h) = fit_pixels(
                 image.width(),
                 image.height(),
-                u32::from(cols) * CELL_WIDTH,
-                u32::from(rows) * CELL_HEIGHT,
+                u32::from(cols) * cw,
+                u32::from(rows) * ch,
             );
             Ok(sixel(&resized(&image, w, h)))
         }
@@ -239,6 +309,23 @@ pub fn encode(image_bytes: &[u8], protocol: Protocol, cols: u16, rows: u16) -> R
             Ok(half_blocks(&resized(&image, w, h)))
         }
     }
+}
+
+/// A cell's size in pixels: sixel draws pixels, so a picture meant to fill
+/// 12 rows must know how tall a row is. The terminal says so in the window
+/// size of stdout (xterm, foot, mlterm); else the assumed 10 x 20.
+fn cell_pixels() -> (u32, u32) {
+    #[cfg(unix)]
+    {
+        if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stdout()) {
+            let (cols, rows) = (u32::from(size.ws_col), u32::from(size.ws_row));
+            let (x, y) = (u32::from(size.ws_xpixel), u32::from(size.ws_ypixel));
+            if cols > 0 && rows > 0 && x >= cols && y >= rows {
+                return (x / cols, y / rows);
+            }
+        }
+    }
+    (CELL_WIDTH, CELL_HEIGHT)
 }
 
 fn decode(bytes: &[u8]) -> Result<DynamicImage, PictureError> {
@@ -850,6 +937,46 @@ mod tests {
             let cut = &fixture("cover.jpg")[..40];
             assert!(encode(cut, protocol, 80, 12).is_err(), "{protocol:?}");
         }
+    }
+
+    #[test]
+    fn a_thumbnail_is_one_row_of_exactly_the_cells_asked() {
+        for name in ["cover.jpg", "cover.gif", "cover.webp", "2x2.png", "wide.png"] {
+            let cell = thumbnail(&fixture(name), 2).unwrap();
+            assert_eq!(cell.matches('▀').count(), 2, "{name}");
+            assert!(!cell.contains('\n') && cell.ends_with("\x1b[0m"), "{name}");
+        }
+        assert_eq!(
+            thumbnail(&fixture("2x2.png"), 2).unwrap(),
+            "\x1b[38;2;255;0;0m\x1b[48;2;0;0;255m▀\x1b[38;2;0;255;0m\x1b[48;2;255;255;255m▀\x1b[0m"
+        );
+        assert!(thumbnail(&fixture("not-a-cover.html"), 2).is_err());
+    }
+
+    #[test]
+    fn cells_say_what_encode_fills() {
+        let jpeg = fixture("cover.jpg");
+        for protocol in [
+            Protocol::Kitty,
+            Protocol::Iterm2,
+            Protocol::Sixel,
+            Protocol::HalfBlocks,
+        ] {
+            assert_eq!(cells(&jpeg, protocol, 80, 12), Some((16, 12)), "{protocol:?}");
+        }
+        let out = String::from_utf8(encode(&jpeg, Protocol::HalfBlocks, 80, 12).unwrap()).unwrap();
+        assert_eq!(out.lines().count(), 12);
+        assert_eq!(cells(b"<html>", Protocol::Kitty, 80, 12), None);
+    }
+
+    #[test]
+    fn auto_draws_only_with_graphics_and_never_draws_nothing() {
+        let kitty = env_of(&[("TERM", "xterm-kitty")]);
+        assert_eq!(for_details(CoverMode::Auto, &kitty), Some(Protocol::Kitty));
+        assert_eq!(for_details(CoverMode::Always, &kitty), Some(Protocol::Kitty));
+        assert_eq!(for_details(CoverMode::Never, &kitty), None);
+        let iterm = env_of(&[("TERM_PROGRAM", "iTerm.app")]);
+        assert_eq!(for_details(CoverMode::Auto, &iterm), Some(Protocol::Iterm2));
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl Listed for IsbnEntry {
     ];
     const EMPTY: &'static str = "No ISBNs given.";
     const FIELDS: Option<&'static str> = <Volume as Listed>::FIELDS;
+    const IMAGE_FIELDS: Option<&'static str> = <Volume as Listed>::IMAGE_FIELDS;
+
+    fn cover_name(&self) -> Option<&str> {
+        self.isbn.as_deref()
+    }
 
     fn table_row(&self) -> Vec<String> {
         match &self.volume {

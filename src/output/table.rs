@@ -15,6 +15,13 @@ pub const TITLE_STYLE: Style = Style::new().bold();
 /// One volume as labelled lines, wrapped to `width` cells (`usize::MAX`
 /// when piped) with each value lined up under the first line of values.
 pub fn detail_text(v: &Volume, width: usize) -> String {
+    let (fields, description) = detail_parts(v, width, width);
+    fields + &description
+}
+
+/// The labelled fields wrapped to `width`, and the description (after an
+/// empty line, or nothing) wrapped to `description_width`.
+pub fn detail_parts(v: &Volume, width: usize, description_width: usize) -> (String, String) {
     const LABEL: usize = 11;
     let i = &v.info;
     let line = |s: &str| sanitize::terminal_line(s);
@@ -43,17 +50,18 @@ pub fn detail_text(v: &Volume, width: usize) -> String {
     for (name, value) in fields {
         text.push_str(&wrap::labelled(LABEL, &format!("{name}:"), &line(&value), width));
     }
+    let mut below = String::new();
     if let Some(desc) = i.description.as_deref().filter(|d| !d.trim().is_empty()) {
-        text.push('\n');
+        below.push('\n');
         let desc = sanitize::terminal_text(&sanitize::html_to_text(desc));
-        if width == usize::MAX {
-            text.push_str(&desc);
-            text.push('\n');
+        if description_width == usize::MAX {
+            below.push_str(&desc);
+            below.push('\n');
         } else {
-            text.push_str(&wrap::paragraphs(&desc, 0, width));
+            below.push_str(&wrap::paragraphs(&desc, 0, description_width));
         }
     }
-    text
+    (text, below)
 }
 
 /// Columns separated by two spaces. With a width (a terminal) the table is
