@@ -232,8 +232,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         color: match global.color {
             cli::ColorChoice::Always => Some(true),
             cli::ColorChoice::Never => Some(false),
-            // https://no-color.org: any non-empty value turns colour off.
-            cli::ColorChoice::Auto => env.var("NO_COLOR").map(|_| false),
+            cli::ColorChoice::Auto => auto_color(env),
         },
         config_dir,
         cache: CacheSettings {
@@ -248,6 +247,21 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         login_timeout: Duration::from_secs_f64(global.timeout.unwrap_or(300.0)),
         jobs: usize::from(global.jobs.clamp(1, 32)),
     })
+}
+
+/// `--color auto`: forced on or off by the environment, or `None` to leave
+/// it to whether stdout is a terminal. The order is anstream's: NO_COLOR
+/// (no-color.org), then CLICOLOR_FORCE, then CLICOLOR=0 and TERM=dumb.
+fn auto_color(env: &dyn Env) -> Option<bool> {
+    if env.var("NO_COLOR").is_some() {
+        Some(false)
+    } else if env.var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        Some(true)
+    } else if env.var("CLICOLOR").is_some_and(|v| v == "0") || env.var("TERM").is_some_and(|t| t == "dumb") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 fn http_url(name: &str, text: &str) -> Result<Url, String> {
@@ -345,6 +359,30 @@ mod tests {
             settings(&["--color", "never"], &[], "").unwrap().color,
             Some(false)
         );
+    }
+
+    #[test]
+    fn colour_conventions_of_the_environment() {
+        let color = |args: &[&str], env: &[(&'static str, &str)]| settings(args, env, "").unwrap().color;
+        assert_eq!(color(&[], &[("TERM", "dumb")]), Some(false));
+        assert_eq!(color(&[], &[("TERM", "xterm-256color")]), None);
+        assert_eq!(color(&[], &[("CLICOLOR", "0")]), Some(false));
+        assert_eq!(color(&[], &[("CLICOLOR", "1")]), None);
+        assert_eq!(color(&[], &[("CLICOLOR_FORCE", "1")]), Some(true));
+        assert_eq!(color(&[], &[("CLICOLOR_FORCE", "0")]), None);
+        // Forcing beats a dumb terminal and CLICOLOR=0, not NO_COLOR.
+        let forced = [("CLICOLOR_FORCE", "1"), ("TERM", "dumb"), ("CLICOLOR", "0")];
+        assert_eq!(color(&[], &forced), Some(true));
+        assert_eq!(
+            color(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+            Some(false)
+        );
+        // The flag beats the environment both ways.
+        assert_eq!(
+            color(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+            Some(false)
+        );
+        assert_eq!(color(&["--color", "always"], &[("TERM", "dumb")]), Some(true));
     }
 
     #[test]
