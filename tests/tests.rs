@@ -4,6 +4,7 @@
 
 mod support;
 
+mod api_key;
 mod auth;
 mod auth_keyring;
 mod cache;

@@ -317,6 +317,63 @@ impl TokenStore {
     }
 }
 
+/// A keyring entry's text; `Ok(None)` when there is none. For entries
+/// other than the login (the API key).
+pub(super) async fn keyring_get(service: &'static str, account: String) -> Result<Option<String>, Error> {
+    keyring_call(move || {
+        let entry = keyring::Entry::new(service, &account).map_err(keyring_error)?;
+        match entry.get_password() {
+            Ok(text) => Ok(Some(text)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(keyring::Error::BadEncoding(_)) | Err(keyring::Error::Ambiguous(_)) => Err(Error::Unreadable),
+            Err(e) => Err(keyring_error(e)),
+        }
+    })
+    .await
+}
+
+/// Like `keyring_get`, but quick to give up: `Err` says why no keyring answered.
+pub(super) async fn keyring_probe(service: &'static str, account: String) -> Result<Option<String>, String> {
+    let call = tokio::task::spawn_blocking(move || {
+        keyring::Entry::new(service, &account).and_then(|e| e.get_password())
+    });
+    match tokio::time::timeout(PROBE_TIMEOUT, call).await {
+        Err(_) => Err(format!(
+            "no keyring answered within {} s",
+            PROBE_TIMEOUT.as_secs()
+        )),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(Ok(text))) => Ok(Some(text)),
+        Ok(Ok(Err(keyring::Error::NoEntry))) => Ok(None),
+        Ok(Ok(Err(e @ (keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))))) => {
+            Err(one_line(&e))
+        }
+        Ok(Ok(Err(_))) => Ok(None),
+    }
+}
+
+pub(super) async fn keyring_set(service: &'static str, account: String, text: String) -> Result<(), Error> {
+    keyring_call(move || {
+        keyring::Entry::new(service, &account)
+            .and_then(|e| e.set_password(&text))
+            .map_err(keyring_error)
+    })
+    .await
+}
+
+/// False when there was no entry.
+pub(super) async fn keyring_delete(service: &'static str, account: String) -> Result<bool, Error> {
+    keyring_call(move || {
+        let entry = keyring::Entry::new(service, &account).map_err(keyring_error)?;
+        match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(keyring_error(e)),
+        }
+    })
+    .await
+}
+
 fn file_exists(store: &TokenStore) -> bool {
     store.path().is_some_and(|p| p.exists())
 }
@@ -329,7 +386,7 @@ fn keyring_error(e: keyring::Error) -> Error {
     Error::Keyring(one_line(&e))
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(f)

@@ -21,7 +21,7 @@ const CANDIDATES: usize = 5;
 
 pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Result<()> {
     let lines = input_lines(args)?;
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let fields = out.fields::<IsbnEntry>().map(str::to_string);
 
     // Each distinct ISBN is asked for once, however often it is listed.
