@@ -228,5 +228,9 @@ async fn verbose_log_names_the_proxy_and_a_no_proxy_match() {
         .env("NO_PROXY", "127.0.0.1")
         .output()
         .unwrap();
-    assert!(out.status.success() && !stderr(&out).contains("proxy"), "{}", stderr(&out));
+    assert!(
+        out.status.success() && !stderr(&out).contains("proxy"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -16,6 +16,7 @@ mod layers;
 mod login;
 mod on_a_terminal;
 mod open;
+mod pager;
 mod paging;
 mod pipes_and_signals;
 mod requests;
