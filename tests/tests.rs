@@ -19,6 +19,7 @@ mod open;
 mod pager;
 mod paging;
 mod pipes_and_signals;
+mod progress;
 mod requests;
 mod search;
 mod secrets;
