@@ -54,20 +54,25 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         .map(|(isbn, indexes)| {
             let (client, fields, stopped) = (&client, &fields, &stopped);
             async move {
-                let skipped = stopped.borrow().clone();
-                let result = match skipped {
-                    Some(cause) => Err(format!("not looked up after an earlier error: {cause}")),
-                    None => match lookup(client, &isbn, fields.clone()).await {
+                let skipped = stopped.borrow().is_some();
+                // The row says what failed; the hint comes once, after the list.
+                let result = if skipped {
+                    Err("not looked up after an earlier error".to_string())
+                } else {
+                    match lookup(client, &isbn, fields.clone()).await {
                         Ok(found) => found.ok_or_else(|| "not found".to_string()),
                         Err(e) => {
                             let stops = stops_the_run(&e);
-                            let text = crate::error::message(&anyhow::Error::new(e));
+                            let err = anyhow::Error::new(e);
+                            let text = crate::error::message_without_hint(&err);
                             if stops {
-                                stopped.borrow_mut().get_or_insert_with(|| text.clone());
+                                stopped
+                                    .borrow_mut()
+                                    .get_or_insert_with(|| crate::error::message(&err));
                             }
                             Err(text)
                         }
-                    },
+                    }
                 };
                 (indexes, result)
             }
