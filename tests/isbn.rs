@@ -624,7 +624,11 @@ async fn the_hint_is_said_once_after_the_table() {
     assert_eq!(out.status.code(), Some(1));
     let (table, log) = (stdout(&out), stderr(&out));
     assert!(!table.contains("hint"), "no hint in the rows: {table}");
-    assert_eq!(table.lines().filter(|l| l.contains("error: ")).count(), 6, "{table}");
+    assert_eq!(
+        table.lines().filter(|l| l.contains("error: ")).count(),
+        6,
+        "{table}"
+    );
     assert_eq!(log.matches("hint:").count(), 1, "{log}");
     assert!(log.trim_end().lines().last().unwrap().contains("hint:"), "{log}");
 }

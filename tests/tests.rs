@@ -29,3 +29,4 @@ mod show;
 mod terminal_safety;
 mod tls;
 mod usage;
+mod widths;
