@@ -144,3 +144,25 @@ async fn stored_key_ranks_below_flag_and_environment_above_the_file() {
         .collect();
     assert_eq!(keys, ["from-file", "from-file", STORED, "from-env", "from-flag"]);
 }
+
+#[tokio::test]
+async fn set_on_a_terminal_prompts_without_echo() {
+    let server = MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", volumes(vec![])).await;
+    let sb = Sandbox::new();
+    let mut cmd = sb.std_cmd(&api(&server));
+    cmd.env("TERM", "xterm").args(["auth", "key", "set"]);
+    let (code, screen) = tokio::task::spawn_blocking(move || {
+        let mut term = crate::support::pty::Terminal::spawn(&cmd, 24, 80);
+        term.wait_for("API key (not shown): ");
+        term.type_text(&format!("{STORED}\n"));
+        term.finish()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains(STORED), "the key was echoed: {screen}");
+    assert!(screen.contains("Stored the API key"), "{screen}");
+    let file = sb.config_dir().join("api_key");
+    assert_eq!(std::fs::read_to_string(file).unwrap().trim(), STORED);
+}
