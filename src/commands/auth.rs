@@ -134,7 +134,11 @@ async fn status(ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
         login: None,
     };
     let Some(c) = creds else {
-        out.record(&status)?;
+        // Not being logged in is the answer (exit 4), even when nobody reads the rest.
+        match out.record(&status) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        }
         return Err(auth::Error::NotLoggedIn.into());
     };
     status.login = Some(Login::new(
