@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "gbooks",
     version,
     about = "Search Google Books and manage your shelves from the terminal",
-    after_help = "Exit codes: 0 success, 1 failure, 2 usage, 3 not found, 4 authentication, 130 interrupted."
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage, 3 not found, 4 authentication, 130 interrupted.\n--help shows the global options and the environment.",
+    after_long_help = long_help_footer()
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -22,60 +23,66 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Output format [default: table, or `format` in config.toml]
-    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        hide_short_help = true,
+        value_enum,
+        value_name = "FORMAT"
+    )]
     pub format: Option<Format>,
 
     /// Shorthand for --format json
-    #[arg(long, global = true, conflicts_with = "format")]
+    #[arg(long, global = true, hide_short_help = true, conflicts_with = "format")]
     pub json: bool,
 
     /// API key for public data (else GBOOKS_API_KEY, else api_key in config.toml)
-    #[arg(long, global = true, value_name = "KEY")]
+    #[arg(long, global = true, hide_short_help = true, value_name = "KEY")]
     pub api_key: Option<String>,
 
     /// Seconds to wait for each attempt of a request
-    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, global = true, hide_short_help = true, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<f64>,
 
     /// Two-letter country for availability and prices, e.g. US
-    #[arg(long, global = true, value_name = "CC")]
+    #[arg(long, global = true, hide_short_help = true, value_name = "CC")]
     pub country: Option<String>,
 
     /// How long cached answers stay fresh, e.g. 30m or 7d [default: 24h, or cache_ttl in config.toml]
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_ttl)]
+    #[arg(long, global = true, hide_short_help = true, value_name = "DURATION", value_parser = parse_ttl)]
     pub cache_ttl: Option<std::time::Duration>,
 
     /// Neither read nor write the local cache
-    #[arg(long, global = true)]
+    #[arg(long, global = true, hide_short_help = true)]
     pub no_cache: bool,
 
     /// Log each request to stderr
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, hide_short_help = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Never page long output (else GBOOKS_PAGER, pager in config.toml, PAGER, or less -FRX)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, hide_short_help = true)]
     pub no_pager: bool,
 
     /// Print only data and errors: no progress, warnings or notes
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, hide_short_help = true)]
     pub quiet: bool,
 
-    /// When to colour tables (auto: on a terminal, unless NO_COLOR is set)
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    /// When to colour tables (auto: on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE=1 forces it)
+    #[arg(long, global = true, hide_short_help = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
     /// Where the login is kept [default: auto, or GBOOKS_TOKEN_STORE, or token_store in config.toml]
-    #[arg(long, global = true, value_enum, value_name = "STORE")]
+    #[arg(long, global = true, hide_short_help = true, value_enum, value_name = "STORE")]
     pub token_store: Option<TokenStore>,
 
     /// How many requests run at once, 1 to 32 (ISBN lookups, pages of long lists)
-    #[arg(long, global = true, value_name = "N", default_value_t = 4,
+    #[arg(long, global = true, hide_short_help = true, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u8).range(1..=32))]
     pub jobs: u8,
 
     /// When `show` draws the cover, and search tables thumbnails (always: half blocks where no graphics are known) [default: auto, or cover in config.toml]
-    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, value_name = "WHEN", hide_short_help = true)]
     pub cover: Option<CoverChoice>,
 }
 
@@ -190,8 +197,99 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print a man page (roff), or write them all with --dir
+    Man(ManArgs),
+    /// Read and change config.toml
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `search` or `shelves add` [default: gbooks itself]
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Vec<String>,
+    /// Write gbooks.1 and one gbooks-<command>.1 per command into DIR
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print one setting's value as config.toml has it
+    Get { key: String },
+    /// Set a setting in config.toml, keeping its comments
+    Set { key: String, value: String },
+    /// Remove a setting from config.toml
+    Unset { key: String },
+    /// Every setting, its value, and where it comes from (flag, environment, file, default)
+    List,
+    /// Print where config.toml is
+    Path,
+}
+
+/// The variables gbooks reads, for `--help` and the man pages.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "GBOOKS_API_KEY",
+        "API key for public data (below --api-key, above the stored key and config.toml)",
+    ),
+    (
+        "GBOOKS_CONFIG_DIR",
+        "Directory of config.toml, the login and the OAuth client [default: ~/.config/gbooks]",
+    ),
+    (
+        "GBOOKS_CACHE_DIR",
+        "Directory of the cache [default: ~/.cache/gbooks]",
+    ),
+    (
+        "GBOOKS_TOKEN_STORE",
+        "Where the login and key are kept: auto, keyring or file",
+    ),
+    (
+        "GBOOKS_CLIENT_SECRET_FILE",
+        "The OAuth client file [default: client_secret.json in the config dir]",
+    ),
+    (
+        "GBOOKS_PAGER",
+        "Pager for long output; empty for none (above pager in config.toml and PAGER)",
+    ),
+    (
+        "GBOOKS_API_BASE",
+        "Base URL of the Books API [default: https://www.googleapis.com/books/v1]",
+    ),
+    (
+        "GBOOKS_REVOKE_URL",
+        "Google's token revocation endpoint, for logout",
+    ),
+    (
+        "PAGER",
+        "Pager when neither GBOOKS_PAGER nor pager in config.toml is set [default: less -FRX]",
+    ),
+    ("BROWSER", "Browser for login and open"),
+    ("NO_COLOR", "Any value: no colour (see no-color.org)"),
+    ("CLICOLOR_FORCE", "Not 0: colour even when not on a terminal"),
+    ("CLICOLOR", "0: no colour"),
+    ("TERM", "dumb: no colour"),
+    (
+        "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY",
+        "Proxy for requests, and hosts that bypass it",
+    ),
+    (
+        "XDG_CONFIG_HOME, XDG_CACHE_HOME",
+        "Base directories for the config and the cache",
+    ),
+];
+
+fn long_help_footer() -> String {
+    let mut text = String::from(
+        "Exit codes: 0 success, 1 failure (including file-system errors), 2 usage, 3 not found, 4 authentication, 130 interrupted.\n\nEnvironment:\n",
+    );
+    for (name, what) in ENVIRONMENT {
+        text.push_str(&format!("  {name}\n          {what}\n"));
+    }
+    text.push_str("\nMore: the README, `gbooks man` (or `man gbooks`) and `gbooks man COMMAND`.");
+    text
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +332,17 @@ pub enum AuthCommand {
     Login(LoginArgs),
     /// Same as gbooks logout
     Logout,
+    /// Keep the API key in the keyring (or the private file) instead of config.toml
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Read a key (typed without echo, or piped on stdin), check it and store it
+    Set,
+    /// Delete the stored key
+    Remove,
 }
 
 #[derive(Debug, Args)]
@@ -289,7 +398,7 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub notes: NotesArgs,
     /// Also save each listed volume's cover in DIR (as `gbooks cover --dir DIR`)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Options")]
     pub covers: Option<std::path::PathBuf>,
 }
 
@@ -391,7 +500,7 @@ pub enum ShelvesCommand {
         #[command(flatten)]
         notes: NotesArgs,
         /// Also save each listed volume's cover in DIR
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help_heading = "Options")]
         covers: Option<std::path::PathBuf>,
     },
     /// Add a volume to one of your shelves
@@ -426,7 +535,7 @@ pub struct IsbnArgs {
     pub notes: NotesArgs,
 
     /// Also save each found volume's cover in DIR as <ISBN>.<ext>
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Options")]
     pub covers: Option<std::path::PathBuf>,
 
     /// When no volume carries the ISBN, take the best one Google returned anyway
@@ -482,7 +591,7 @@ pub struct IdentifyArgs {
     #[command(flatten)]
     pub notes: NotesArgs,
     /// Also save the cover of each candidate listed in DIR
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Options")]
     pub covers: Option<std::path::PathBuf>,
 }
 

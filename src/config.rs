@@ -16,7 +16,10 @@ use crate::secret::Secret;
 #[derive(Debug)]
 pub struct Settings {
     pub format: Format,
+    /// From --api-key or GBOOKS_API_KEY.
     pub api_key: Option<Secret>,
+    /// From config.toml: used only when no key is stored.
+    pub file_api_key: Option<Secret>,
     pub api_base: Url,
     /// Proxies from the environment (reqwest uses them); named when they refuse.
     pub proxies: Vec<crate::http::Proxy>,
@@ -176,13 +179,14 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         Format::Table
     };
 
+    // The stored key ranks between these two; it is read only when needed.
     let api_key = global
         .api_key
         .clone()
         .filter(|k| !k.is_empty())
         .or_else(|| env.var("GBOOKS_API_KEY"))
-        .or(file.api_key)
         .map(Secret::new);
+    let file_api_key = file.api_key.filter(|k| !k.is_empty()).map(Secret::new);
 
     let base = env
         .var("GBOOKS_API_BASE")
@@ -263,6 +267,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         pager,
         format,
         api_key,
+        file_api_key,
         api_base,
         proxies,
         no_proxy,
@@ -271,12 +276,7 @@ pub fn resolve(global: &GlobalArgs, env: &dyn Env) -> Result<Settings, ConfigErr
         verbose: global.verbose,
         quiet: global.quiet,
         browser: env.var("BROWSER"),
-        color: match global.color {
-            cli::ColorChoice::Always => Some(true),
-            cli::ColorChoice::Never => Some(false),
-            // https://no-color.org: any non-empty value turns colour off.
-            cli::ColorChoice::Auto => env.var("NO_COLOR").map(|_| false),
-        },
+        color: color_choice(global, env),
         config_dir,
         cache: CacheSettings {
             enabled: !global.no_cache,
@@ -339,6 +339,198 @@ fn proxies(env: &dyn Env) -> Result<Vec<crate::http::Proxy>, ConfigError> {
 
 /// A URL setting. A password in it is a secret from here on, and the error
 /// for a wrong one never quotes it.
+/// The keys `config.toml` may hold, and what each means.
+pub const KEYS: &[(&str, &str)] = &[
+    ("api_key", "API key for public data (better: gbooks auth key set)"),
+    (
+        "format",
+        "table, json, jsonl, csv, bibtex, biblatex, ris or csl-json",
+    ),
+    ("country", "two-letter country for availability and prices"),
+    ("cache_ttl", "how long cached answers stay fresh, e.g. 24h or 7d"),
+    ("token_store", "auto, keyring or file"),
+    ("pager", "pager command for long output; \"\" for none"),
+];
+
+/// Refuses a key `config.toml` does not know, naming the ones it does.
+pub fn check_key(key: &str) -> Result<(), ConfigError> {
+    if KEYS.iter().any(|(k, _)| *k == key) {
+        return Ok(());
+    }
+    let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    Err(ConfigError::Invalid(format!(
+        "unknown config key {key:?}: the keys are {}",
+        known.join(", ")
+    )))
+}
+
+/// Checks a value as `resolve` would read it from the file.
+pub fn check_value(key: &str, value: &str) -> Result<(), ConfigError> {
+    check_key(key)?;
+    let bad = |why: String| ConfigError::Invalid(format!("{key} = {value:?}: {why}"));
+    match key {
+        "format" => <cli::Format as clap::ValueEnum>::from_str(value, true)
+            .map(drop)
+            .map_err(|_| bad("expected table, json, jsonl, csv, bibtex, biblatex, ris or csl-json".into())),
+        "country" => parse_country(value).map(drop),
+        "cache_ttl" => cli::parse_ttl(value).map(drop).map_err(bad),
+        "token_store" => StoreKind::parse(value)
+            .map(drop)
+            .ok_or_else(|| bad("expected auto, keyring or file".into())),
+        _ => Ok(()),
+    }
+}
+
+/// Where a setting's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    Environment,
+    /// The key stored with `gbooks auth key set`.
+    Stored,
+    File,
+    Default,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Flag => "flag",
+            Origin::Environment => "environment",
+            Origin::Stored => "stored",
+            Origin::File => "file",
+            Origin::Default => "default",
+        }
+    }
+}
+
+/// One line of `gbooks config list`: the value in effect (`None` for the
+/// API key, which is never shown, or for no value), and its origin.
+#[derive(Debug)]
+pub struct Effective {
+    pub key: &'static str,
+    pub value: Option<String>,
+    pub origin: Origin,
+}
+
+/// Each key's value in effect and where it comes from, following the same
+/// order as `resolve`. `key_stored`: whether `gbooks auth key set` stored one.
+pub fn effective(global: &GlobalArgs, env: &dyn Env, file: &FileConfig, key_stored: bool) -> Vec<Effective> {
+    let pick = |candidates: Vec<(Option<String>, Origin)>, default: Option<&str>| {
+        candidates
+            .into_iter()
+            .find_map(|(v, o)| v.map(|v| (Some(v), o)))
+            .unwrap_or((default.map(str::to_string), Origin::Default))
+    };
+    let flag_format = if global.json {
+        Some("json".to_string())
+    } else {
+        global
+            .format
+            .and_then(|f| clap::ValueEnum::to_possible_value(&f))
+            .map(|v| v.get_name().to_string())
+    };
+    let api_key = if global.api_key.as_deref().is_some_and(|k| !k.is_empty()) {
+        Origin::Flag
+    } else if env.var("GBOOKS_API_KEY").is_some() {
+        Origin::Environment
+    } else if key_stored {
+        Origin::Stored
+    } else if file.api_key.is_some() {
+        Origin::File
+    } else {
+        Origin::Default
+    };
+    let token_flag = global
+        .token_store
+        .and_then(|t| clap::ValueEnum::to_possible_value(&t))
+        .map(|v| v.get_name().to_string());
+    let pager = if global.no_pager {
+        (Some(String::new()), Origin::Flag)
+    } else {
+        pick(
+            vec![
+                (env.raw("GBOOKS_PAGER"), Origin::Environment),
+                (file.pager.clone(), Origin::File),
+                (env.raw("PAGER"), Origin::Environment),
+            ],
+            Some(crate::pager::DEFAULT),
+        )
+    };
+    let entry = |key, (value, origin): (Option<String>, Origin)| Effective { key, value, origin };
+    vec![
+        entry("api_key", (None, api_key)),
+        entry(
+            "format",
+            pick(
+                vec![(flag_format, Origin::Flag), (file.format.clone(), Origin::File)],
+                Some("table"),
+            ),
+        ),
+        entry(
+            "country",
+            pick(
+                vec![
+                    (global.country.clone(), Origin::Flag),
+                    (file.country.clone(), Origin::File),
+                ],
+                None,
+            ),
+        ),
+        entry(
+            "cache_ttl",
+            pick(
+                vec![
+                    (
+                        global
+                            .cache_ttl
+                            .map(|d| humantime::format_duration(d).to_string()),
+                        Origin::Flag,
+                    ),
+                    (file.cache_ttl.clone(), Origin::File),
+                ],
+                Some("24h"),
+            ),
+        ),
+        entry(
+            "token_store",
+            pick(
+                vec![
+                    (token_flag, Origin::Flag),
+                    (env.var("GBOOKS_TOKEN_STORE"), Origin::Environment),
+                    (file.token_store.clone(), Origin::File),
+                ],
+                Some("auto"),
+            ),
+        ),
+        entry("pager", pager),
+    ]
+}
+
+/// Colour forced on or off, or `None` to leave it to whether stdout is a terminal.
+pub fn color_choice(global: &GlobalArgs, env: &dyn Env) -> Option<bool> {
+    match global.color {
+        cli::ColorChoice::Always => Some(true),
+        cli::ColorChoice::Never => Some(false),
+        cli::ColorChoice::Auto => auto_color(env),
+    }
+}
+
+/// `--color auto`: forced on or off by the environment, or `None` to leave
+/// it to whether stdout is a terminal. The order is anstream's: NO_COLOR
+/// (no-color.org), then CLICOLOR_FORCE, then CLICOLOR=0 and TERM=dumb.
+pub fn auto_color(env: &dyn Env) -> Option<bool> {
+    if env.var("NO_COLOR").is_some() {
+        Some(false)
+    } else if env.var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        Some(true)
+    } else if env.var("CLICOLOR").is_some_and(|v| v == "0") || env.var("TERM").is_some_and(|t| t == "dumb") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 fn http_url(name: &str, text: &str) -> Result<Url, String> {
     let parsed = Url::parse(text).ok();
     if let Some(password) = parsed.as_ref().and_then(|u| u.password()) {
@@ -433,7 +625,8 @@ mod tests {
     fn flags_beat_environment_beat_file() {
         let file = "api_key = \"file\"\nformat = \"csv\"\ncountry = \"de\"\n";
         let s = settings(&[], &[], file).unwrap();
-        assert_eq!(s.api_key.unwrap().expose(), "file");
+        assert!(s.api_key.is_none());
+        assert_eq!(s.file_api_key.unwrap().expose(), "file");
         assert_eq!(s.format, Format::Csv);
         assert_eq!(s.country.as_deref(), Some("DE"));
         let s = settings(&[], &[("GBOOKS_API_KEY", "env")], file).unwrap();
@@ -466,6 +659,30 @@ mod tests {
             settings(&["--color", "never"], &[], "").unwrap().color,
             Some(false)
         );
+    }
+
+    #[test]
+    fn colour_conventions_of_the_environment() {
+        let color = |args: &[&str], env: &[(&'static str, &str)]| settings(args, env, "").unwrap().color;
+        assert_eq!(color(&[], &[("TERM", "dumb")]), Some(false));
+        assert_eq!(color(&[], &[("TERM", "xterm-256color")]), None);
+        assert_eq!(color(&[], &[("CLICOLOR", "0")]), Some(false));
+        assert_eq!(color(&[], &[("CLICOLOR", "1")]), None);
+        assert_eq!(color(&[], &[("CLICOLOR_FORCE", "1")]), Some(true));
+        assert_eq!(color(&[], &[("CLICOLOR_FORCE", "0")]), None);
+        // Forcing beats a dumb terminal and CLICOLOR=0, not NO_COLOR.
+        let forced = [("CLICOLOR_FORCE", "1"), ("TERM", "dumb"), ("CLICOLOR", "0")];
+        assert_eq!(color(&[], &forced), Some(true));
+        assert_eq!(
+            color(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+            Some(false)
+        );
+        // The flag beats the environment both ways.
+        assert_eq!(
+            color(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+            Some(false)
+        );
+        assert_eq!(color(&["--color", "always"], &[("TERM", "dumb")]), Some(true));
     }
 
     #[test]

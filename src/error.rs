@@ -255,6 +255,14 @@ fn api_hint(api: &ApiError) -> Option<Hint> {
 /// One line: the outermost context, then the causes, joined by ": ", then
 /// the hint.
 pub fn message(err: &anyhow::Error) -> String {
+    match hint(err) {
+        Some(hint) => one_line(&format!("{}{hint}", message_without_hint(err))),
+        None => message_without_hint(err),
+    }
+}
+
+/// The causes without the hint: for lists that say the hint once at the end.
+pub fn message_without_hint(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let text = cause.to_string();
@@ -264,16 +272,23 @@ pub fn message(err: &anyhow::Error) -> String {
         }
         parts.push(text);
     }
-    let mut line = parts.join(": ");
-    match err.chain().find_map(hint_of) {
-        Some(Hint::Then(hint)) => line.push_str(&format!("; {hint}")),
-        Some(Hint::Aside(hint)) => line.push_str(&format!(" ({hint})")),
-        Some(Hint::Note(hint)) => line.push_str(&format!(" (hint: {hint})")),
-        None => {}
-    }
-    // No secret, even one a server echoed; then one line, always, and safe
-    // for a terminal: a server message can hold newlines and escape sequences.
-    let line = crate::secret::scrub(&line);
+    one_line(&parts.join(": "))
+}
+
+/// The hint as it joins the line (`; run gbooks login`, ` (hint: …)`).
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    Some(match err.chain().find_map(hint_of)? {
+        Hint::Then(hint) => format!("; {hint}"),
+        Hint::Aside(hint) => format!(" ({hint})"),
+        Hint::Note(hint) => format!(" (hint: {hint})"),
+    })
+}
+
+/// One line, always, and safe for a terminal: a server message can hold
+/// newlines and escape sequences.
+fn one_line(text: &str) -> String {
+    // No secret, even one a server echoed.
+    let line = crate::secret::scrub(text);
     let line = crate::sanitize::terminal_line(&line);
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }

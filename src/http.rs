@@ -352,6 +352,7 @@ pub struct Http {
 
 impl Http {
     pub fn new(timeout: Duration) -> Result<Http, Error> {
+        log_proxy_env();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .gzip(true)
@@ -424,6 +425,7 @@ impl Http {
             check_secure(url)?;
         }
         let first = Instant::now();
+        log_route(url);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -696,6 +698,119 @@ fn tls_failure(err: &reqwest::Error) -> Option<TlsFailure> {
     None
 }
 
+/// The proxy variables as reqwest reads them (upper case, then lower case);
+/// `HTTP_PROXY` is ignored under CGI, as reqwest does.
+fn proxy_var(name: &str) -> Option<(String, String)> {
+    if name == "HTTP_PROXY" && std::env::var_os("REQUEST_METHOD").is_some() {
+        return None;
+    }
+    [name.to_string(), name.to_ascii_lowercase()]
+        .into_iter()
+        .find_map(|n| {
+            std::env::var(&n)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (n, v))
+        })
+}
+
+/// For `-v`: the proxies the environment names, once per client.
+fn log_proxy_env() {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
+        if let Some((from, value)) = proxy_var(name) {
+            tracing::info!("proxy from {from}: {}", proxy_for_log(&value));
+        }
+    }
+    if let Some((from, value)) = proxy_var("NO_PROXY") {
+        tracing::info!("{from}={value}: these hosts bypass the proxy");
+    }
+}
+
+/// For `-v`: whether a host's first request goes through a proxy or not.
+fn log_route(url: &Url) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let Ok(mut seen) = SEEN.lock() else { return };
+    if seen.iter().any(|h| h == host) {
+        return;
+    }
+    seen.push(host.to_string());
+    let scheme_var = if url.scheme() == "https" {
+        "HTTPS_PROXY"
+    } else {
+        "HTTP_PROXY"
+    };
+    let Some((from, proxy)) = proxy_var(scheme_var).or_else(|| proxy_var("ALL_PROXY")) else {
+        return;
+    };
+    match proxy_var("NO_PROXY") {
+        Some((no_from, list)) if no_proxy_matches(&list, host) => {
+            tracing::info!("{host}: direct, {no_from} matches");
+        }
+        _ => tracing::info!("{host}: through the proxy from {from}, {}", proxy_for_log(&proxy)),
+    }
+}
+
+/// A proxy URL without its password.
+fn proxy_for_log(text: &str) -> String {
+    // reqwest takes `host:port` as http://host:port.
+    let full = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    Url::parse(&full).map_or_else(|_| "(not a URL)".to_string(), |url| redact_url(&url))
+}
+
+/// NO_PROXY as curl and reqwest read it: `*`, or hosts and domains that
+/// match themselves and their subdomains (a leading dot is optional), or
+/// IP addresses and networks.
+fn no_proxy_matches(list: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let ip: Option<std::net::IpAddr> = host.parse().ok();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            if let (Some(ip), Some((net, bits))) = (ip, entry.split_once('/')) {
+                return in_network(ip, net, bits);
+            }
+            let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+            host == entry || host.ends_with(&format!(".{entry}"))
+        })
+}
+
+fn in_network(ip: std::net::IpAddr, net: &str, bits: &str) -> bool {
+    use std::net::IpAddr;
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        _ => false,
+    }
+}
+
 /// The URL with the values of secret parameters replaced, for logs.
 pub fn redact_url(url: &Url) -> String {
     const SECRET: [&str; 4] = ["key", "access_token", "oauth_token", "token"];
@@ -809,6 +924,38 @@ mod tests {
         assert_eq!(
             redact_url(&url),
             "https://h/books/v1/volumes?q=a%20b&key=REDACTED&access_token=REDACTED"
+        );
+    }
+
+    #[test]
+    fn no_proxy_matches_hosts_domains_and_networks() {
+        let list = "localhost, .example.com,internal.org,10.0.0.0/8, ::1";
+        for host in [
+            "localhost",
+            "example.com",
+            "books.example.com",
+            "a.internal.org",
+            "10.1.2.3",
+            "::1",
+        ] {
+            assert!(no_proxy_matches(list, host), "{host}");
+        }
+        for host in [
+            "www.googleapis.com",
+            "notexample.com",
+            "11.0.0.1",
+            "internal.org.evil",
+        ] {
+            assert!(!no_proxy_matches(list, host), "{host}");
+        }
+        assert!(no_proxy_matches("*", "anything"));
+        assert_eq!(
+            proxy_for_log("http://me:hunter2@proxy:3128"),
+            "http://me:REDACTED@proxy:3128/"
+        );
+        assert_eq!(
+            proxy_for_log("me:hunter2@proxy:3128"),
+            "http://me:REDACTED@proxy:3128/"
         );
     }
 

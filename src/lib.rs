@@ -69,3 +69,9 @@ pub mod error;
 pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
     commands::run(cli).await
 }
+
+/// Prints `--help`, paged on a terminal when longer than the screen.
+#[doc(hidden)]
+pub fn print_help(help: &clap::Error) -> std::io::Result<()> {
+    commands::print_help(help)
+}

@@ -12,11 +12,13 @@ fn main() -> ExitCode {
             use clap::error::ErrorKind;
             // Help and version go to stdout and exit 0 (bare `gbooks` shows
             // help, exit 2); a usage error is one line, exit 2.
-            if matches!(
+            if e.kind() == ErrorKind::DisplayHelp {
+                // Long help is paged like other long output; quitting the
+                // pager early is still success.
+                let _ = gbooks::print_help(&e);
+            } else if matches!(
                 e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) {
                 let _ = e.print();
             } else {

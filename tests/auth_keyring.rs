@@ -230,3 +230,77 @@ async fn keyring_auto_still_finds_a_login_kept_in_the_file() {
     assert_eq!(stdout(&out), format!("{ACCESS}\n"));
     assert!(entry_text(&sb).is_none());
 }
+
+#[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
+async fn keyring_login_written_by_keyring_3_is_read_and_kept() {
+    require_private_secret_service();
+    // The test helpers write with keyring 3, the crate gbooks used before
+    // keyring-core: the same entry must serve the new one, both ways.
+    let sb = Sandbox::new();
+    let creds = serde_json::json!({
+        "access_token": ACCESS,
+        "expires_at": now() + 3000,
+        "refresh_token": REFRESH,
+        "scopes": [BOOKS_SCOPE],
+        "client_id": CLIENT_ID,
+    });
+    set_entry(&sb, creds.to_string());
+    for store in ["keyring", "auto"] {
+        let mut c = keyring_cmd(&sb, "http://127.0.0.1:9", store);
+        c.args(["auth", "token"]);
+        let out = run(&mut c).await;
+        assert!(out.status.success(), "{store}: {}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{ACCESS}\n"));
+    }
+    let mut logout = keyring_cmd(&sb, "http://127.0.0.1:9", "keyring");
+    logout.arg("logout");
+    let out = run(&mut logout).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(entry_text(&sb).is_none(), "keyring 3 no longer finds it");
+}
+
+#[tokio::test]
+#[ignore = "writes to a keyring: run tests/private-keyring.sh"]
+async fn keyring_keeps_the_api_key_apart_from_the_login() {
+    require_private_secret_service();
+    const KEY: &str = "AIzaKEYRING-key-0123456789";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/books/v1/volumes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(volumes(vec![])))
+        .mount(&server)
+        .await;
+    let sb = Sandbox::new();
+    let api = api(&server);
+    let mut set = keyring_cmd(&sb, &api, "auto");
+    set.args(["auth", "key", "set"]).write_stdin(format!("{KEY}\n"));
+    let out = run(&mut set).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("in the keyring"), "{}", stderr(&out));
+    assert!(!sb.config_dir().join("api_key").exists());
+    assert!(entry_text(&sb).is_none(), "the login's entry is untouched");
+
+    let mut status = keyring_cmd(&sb, &api, "auto");
+    status.args(["auth", "status", "--json"]);
+    let out = run(&mut status).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["api_key_store"], "keyring");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+
+    let mut search = keyring_cmd(&sb, &api, "auto");
+    search.args(["search", "x", "--no-cache"]);
+    assert!(run(&mut search).await.status.success());
+    let keys: Vec<String> = queries(&server)
+        .await
+        .iter()
+        .map(|q| param(q, "key").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(keys, [KEY, KEY], "checked once by set, then used by search");
+
+    let mut remove = keyring_cmd(&sb, &api, "auto");
+    remove.args(["auth", "key", "remove"]);
+    let out = run(&mut remove).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Removed"), "{}", stderr(&out));
+}

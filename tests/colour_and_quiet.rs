@@ -66,3 +66,23 @@ fn quiet_silences_login_notes_and_warnings() {
     assert!(out.status.success());
     assert_eq!(stderr(&out), "");
 }
+
+#[tokio::test]
+async fn clicolor_force_colours_a_pipe_unless_no_color() {
+    let server = wiremock::MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", fixture_json("search_dune.json")).await;
+    let sb = Sandbox::new();
+    let coloured = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = sb.cmd(&api(&server));
+        cmd.args(["search", "dune"]).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        stdout(&cmd.output().unwrap()).contains('\u{1b}')
+    };
+    assert!(coloured(&[("CLICOLOR_FORCE", "1")], &[]));
+    assert!(coloured(&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], &[]));
+    assert!(!coloured(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]));
+    assert!(!coloured(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]));
+    assert!(!coloured(&[("CLICOLOR_FORCE", "0")], &[]));
+}

@@ -615,3 +615,32 @@ async fn dash_must_stand_alone() {
 fn isbn13_helper_agrees_with_a_real_isbn() {
     assert_eq!(isbn13(&DUNE[..12]), DUNE);
 }
+
+#[tokio::test]
+async fn the_hint_is_said_once_after_the_table() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        // A rejected key: every row fails, and the hint applies to all of them.
+        // (A 429 would be retried until it passes: throttling never ends a batch.)
+        .respond_with(ResponseTemplate::new(400).set_body_json(fixture_json("error_400_key_invalid.json")))
+        .mount(&server)
+        .await;
+    let isbns: Vec<String> = (0..6).map(|i| isbn13(&format!("978100000{i:03}"))).collect();
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd(&api(&server))
+        .args(["isbn", "--jobs", "1", "--api-key", "AIzaRejected0000"])
+        .args(&isbns)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (table, log) = (stdout(&out), stderr(&out));
+    assert!(!table.contains("hint"), "no hint in the rows: {table}");
+    assert_eq!(
+        table.lines().filter(|l| l.contains("error: ")).count(),
+        6,
+        "{table}"
+    );
+    assert_eq!(log.matches("hint:").count(), 1, "{log}");
+    assert!(log.trim_end().lines().last().unwrap().contains("hint:"), "{log}");
+}

@@ -84,3 +84,22 @@ async fn the_clear_question_takes_yes_no_and_ctrl_c() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn no_colour_on_a_dumb_terminal_or_with_clicolor_0() {
+    let server = MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", fixture_json("search_dune.json")).await;
+    let sb = Sandbox::new();
+    for (name, value) in [("TERM", "dumb"), ("CLICOLOR", "0")] {
+        let mut cmd = sb.std_cmd(&api(&server));
+        cmd.env("TERM", "xterm")
+            .env(name, value)
+            .args(["search", "dune", "--limit", "3", "--no-pager"]);
+        let (code, text) = tokio::task::spawn_blocking(move || Terminal::spawn(&cmd, 24, 80).finish())
+            .await
+            .unwrap();
+        assert_eq!(code, 0, "{text}");
+        assert!(text.contains("Dune"), "{text}");
+        assert!(!text.contains('\u{1b}'), "{name}={value}: {text:?}");
+    }
+}

@@ -199,3 +199,39 @@ async fn proxies_from_the_environment_are_used() {
     let req = &proxy.received_requests().await.unwrap()[0];
     assert_eq!(req.headers.get("host").unwrap(), "books.example.invalid");
 }
+
+#[tokio::test]
+async fn verbose_log_names_the_proxy_and_a_no_proxy_match() {
+    let server = wiremock::MockServer::start().await;
+    mount_json(&server, "/books/v1/volumes", volumes(vec![])).await;
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd(&api(&server))
+        .args(["search", "x", "-v", "--no-cache"])
+        .env("HTTP_PROXY", "http://me:hunter2@proxy.invalid:3128")
+        .env("NO_PROXY", "localhost,127.0.0.1")
+        .output()
+        .unwrap();
+    // NO_PROXY sends it straight to the fake: the proxy does not exist.
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(
+        log.contains("proxy from HTTP_PROXY: http://me:REDACTED@proxy.invalid:3128/"),
+        "{log}"
+    );
+    assert!(log.contains("127.0.0.1: direct, NO_PROXY matches"), "{log}");
+    assert!(!log.contains("hunter2"), "{log}");
+    // Without -v, nothing about proxies.
+    let out = sb
+        .cmd(&api(&server))
+        .args(["search", "x", "--no-cache"])
+        .env("HTTP_PROXY", "http://proxy.invalid:3128")
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && !stderr(&out).contains("proxy"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod api_key;
 mod auth;
 mod auth_keyring;
 mod batch_limits;
@@ -21,8 +22,10 @@ mod layers;
 mod login;
 mod on_a_terminal;
 mod open;
+mod pager;
 mod paging;
 mod pipes_and_signals;
+mod progress;
 mod requests;
 mod screenshot;
 mod search;
@@ -34,3 +37,4 @@ mod terminal_safety;
 mod tls;
 mod usage;
 mod verified_isbn;
+mod widths;

@@ -1,5 +1,6 @@
 //! Login, the token store and refresh.
 
+pub mod api_key;
 pub mod client_secret;
 pub mod endpoints;
 pub mod login;

@@ -216,9 +216,8 @@ impl TokenStore {
             return Ok(Answer::Missing);
         };
         let account = account.clone();
-        let call = tokio::task::spawn_blocking(move || {
-            keyring::Entry::new(SERVICE, &account).and_then(|e| e.get_password())
-        });
+        let call =
+            tokio::task::spawn_blocking(move || entry(SERVICE, &account).and_then(|e| e.get_password()));
         match tokio::time::timeout(PROBE_TIMEOUT, call).await {
             Err(_) => Err(format!(
                 "no keyring answered within {} s",
@@ -227,8 +226,10 @@ impl TokenStore {
             Ok(Err(e)) => Err(e.to_string()),
             Ok(Ok(Ok(text))) => Ok(Answer::Found(Secret::new(text))),
             Ok(Ok(Err(e))) => match e {
-                keyring::Error::NoEntry => Ok(Answer::Missing),
-                keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => Err(one_line(&e)),
+                keyring_core::Error::NoEntry => Ok(Answer::Missing),
+                keyring_core::Error::PlatformFailure(_)
+                | keyring_core::Error::NoStorageAccess(_)
+                | keyring_core::Error::NoDefaultStore => Err(one_line(&e)),
                 // It answered; the entry itself is the problem.
                 _ => Ok(Answer::Broken),
             },
@@ -257,11 +258,11 @@ impl TokenStore {
             TokenStore::Keyring { account } => {
                 let account = account.clone();
                 keyring_call(move || {
-                    let entry = keyring::Entry::new(SERVICE, &account).map_err(keyring_error)?;
+                    let entry = entry(SERVICE, &account).map_err(keyring_error)?;
                     match entry.get_password() {
                         Ok(text) => Credentials::from_json(text.as_bytes()).map(Some),
-                        Err(keyring::Error::NoEntry) => Ok(None),
-                        Err(keyring::Error::BadEncoding(_)) | Err(keyring::Error::Ambiguous(_)) => {
+                        Err(keyring_core::Error::NoEntry) => Ok(None),
+                        Err(keyring_core::Error::BadEncoding(_)) | Err(keyring_core::Error::Ambiguous(_)) => {
                             Err(Error::Unreadable)
                         }
                         Err(e) => Err(keyring_error(e)),
@@ -289,7 +290,7 @@ impl TokenStore {
             TokenStore::Keyring { account } => {
                 let account = account.clone();
                 keyring_call(move || {
-                    keyring::Entry::new(SERVICE, &account)
+                    entry(SERVICE, &account)
                         .and_then(|e| e.set_password(&json))
                         .map_err(keyring_error)
                 })
@@ -320,10 +321,10 @@ impl TokenStore {
             TokenStore::Keyring { account } => {
                 let account = account.clone();
                 keyring_call(move || {
-                    let entry = keyring::Entry::new(SERVICE, &account).map_err(keyring_error)?;
+                    let entry = entry(SERVICE, &account).map_err(keyring_error)?;
                     match entry.delete_credential() {
                         Ok(()) => Ok(true),
-                        Err(keyring::Error::NoEntry) => Ok(false),
+                        Err(keyring_core::Error::NoEntry) => Ok(false),
                         Err(e) => Err(keyring_error(e)),
                     }
                 })
@@ -331,6 +332,108 @@ impl TokenStore {
             }
         }
     }
+}
+
+/// A keyring entry's text; `Ok(None)` when there is none. For entries
+/// other than the login (the API key).
+pub(super) async fn keyring_get(service: &'static str, account: String) -> Result<Option<String>, Error> {
+    keyring_call(move || {
+        let entry = entry(service, &account).map_err(keyring_error)?;
+        match entry.get_password() {
+            Ok(text) => Ok(Some(text)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(keyring_core::Error::BadEncoding(_)) | Err(keyring_core::Error::Ambiguous(_)) => {
+                Err(Error::Unreadable)
+            }
+            Err(e) => Err(keyring_error(e)),
+        }
+    })
+    .await
+}
+
+/// Like `keyring_get`, but quick to give up: `Err` says why no keyring answered.
+pub(super) async fn keyring_probe(service: &'static str, account: String) -> Result<Option<String>, String> {
+    let call = tokio::task::spawn_blocking(move || entry(service, &account).and_then(|e| e.get_password()));
+    match tokio::time::timeout(PROBE_TIMEOUT, call).await {
+        Err(_) => Err(format!(
+            "no keyring answered within {} s",
+            PROBE_TIMEOUT.as_secs()
+        )),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(Ok(text))) => Ok(Some(text)),
+        Ok(Ok(Err(keyring_core::Error::NoEntry))) => Ok(None),
+        Ok(Ok(Err(
+            e @ (keyring_core::Error::PlatformFailure(_) | keyring_core::Error::NoStorageAccess(_)),
+        ))) => Err(one_line(&e)),
+        Ok(Ok(Err(_))) => Ok(None),
+    }
+}
+
+pub(super) async fn keyring_set(service: &'static str, account: String, text: String) -> Result<(), Error> {
+    keyring_call(move || {
+        entry(service, &account)
+            .and_then(|e| e.set_password(&text))
+            .map_err(keyring_error)
+    })
+    .await
+}
+
+/// False when there was no entry.
+pub(super) async fn keyring_delete(service: &'static str, account: String) -> Result<bool, Error> {
+    keyring_call(move || {
+        let entry = entry(service, &account).map_err(keyring_error)?;
+        match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(keyring_error(e)),
+        }
+    })
+    .await
+}
+
+/// The platform's credential store, set up once a process (the Secret
+/// Service store opens a D-Bus connection); why not when there is none.
+static DEFAULT_STORE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+
+/// An entry in the platform's store. Entries written by keyring 3 (service
+/// `gbooks`, user = the account) are the same entries: both crates look
+/// them up by service and user.
+fn entry(service: &str, account: &str) -> keyring_core::Result<keyring_core::Entry> {
+    let ready = DEFAULT_STORE.get_or_init(|| {
+        platform_store()
+            .map(keyring_core::set_default_store)
+            .map_err(|e| one_line(&e))
+    });
+    match ready {
+        Ok(()) => keyring_core::Entry::new(service, account),
+        Err(why) => Err(keyring_core::Error::NoStorageAccess(why.clone().into())),
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    target_os = "windows"
+)))]
+fn platform_store() -> keyring_core::Result<std::sync::Arc<keyring_core::CredentialStore>> {
+    Err(keyring_core::Error::NoDefaultStore)
 }
 
 fn file_exists(store: &TokenStore) -> bool {
@@ -341,11 +444,11 @@ fn one_line(e: &dyn std::fmt::Display) -> String {
     e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn keyring_error(e: keyring::Error) -> Error {
+fn keyring_error(e: keyring_core::Error) -> Error {
     Error::Keyring(one_line(&e))
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(f)

@@ -6,12 +6,15 @@ use std::time::Duration;
 use super::Context;
 use crate::auth::client_secret::{self, ClientSecret};
 use crate::auth::login::{self, LoginOptions};
-use crate::auth::{self, endpoints, now, StoreKind, TokenStore};
-use crate::cli::{AuthArgs, AuthCommand, LoginArgs};
+use crate::auth::{self, api_key, endpoints, now, StoreKind, TokenStore};
+use crate::books::{Client, SearchParams};
+use crate::cli::{AuthArgs, AuthCommand, KeyCommand, LoginArgs};
+use crate::error::UsageError;
 use crate::http::Http;
 use crate::messages;
 use crate::output::records::{AuthStatus, Login};
 use crate::output::Output;
+use crate::secret::Secret;
 
 /// The token endpoint answers quickly or not at all.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,6 +25,8 @@ pub async fn run(ctx: &Context, args: &AuthArgs, out: &mut Output) -> anyhow::Re
         AuthCommand::Token => token(ctx, out).await,
         AuthCommand::Login(args) => login(ctx, args).await,
         AuthCommand::Logout => logout(ctx).await,
+        AuthCommand::Key(KeyCommand::Set) => key_set(ctx).await,
+        AuthCommand::Key(KeyCommand::Remove) => key_remove(ctx).await,
     }
 }
 
@@ -142,14 +147,29 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
 async fn status(ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
     let session = ctx.session()?;
     let (opened, creds) = session.stored().await?;
+    let key = api_key::load(ctx.settings.token_store, &ctx.settings.config_dir)
+        .await
+        .ok()
+        .flatten()
+        .map(|(_, place)| place);
     let mut status = AuthStatus {
         logged_in: creds.is_some(),
         store: opened.store.name(),
         path: opened.store.path().map(|p| p.display().to_string()),
+        api_key_stored: key.is_some(),
+        api_key_store: key.as_ref().map(|k| k.name()),
+        api_key_path: key
+            .as_ref()
+            .and_then(|k| k.path())
+            .map(|p| p.display().to_string()),
         login: None,
     };
     let Some(c) = creds else {
-        out.record(&status)?;
+        // Not being logged in is the answer (exit 4), even when nobody reads the rest.
+        match out.record(&status) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        }
         return Err(auth::Error::NotLoggedIn.into());
     };
     status.login = Some(Login::new(
@@ -170,6 +190,72 @@ async fn token(ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
         None => return Err(auth::Error::NotLoggedIn.into()),
     }
     Ok(())
+}
+
+/// `gbooks auth key set`: read, check with one request, store.
+async fn key_set(ctx: &Context) -> anyhow::Result<()> {
+    let s = &ctx.settings;
+    let key = read_key()?;
+    // The cheapest call there is: one volume id, no cache, no login.
+    let client = Client::new(Http::new(s.timeout)?, s.api_base.clone(), Some(key.clone()), None);
+    let probe = SearchParams {
+        q: "isbn:9780441013593".into(),
+        fields: Some("totalItems".into()),
+        ..SearchParams::default()
+    };
+    client
+        .search(&probe, 0, 1)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("the key was not stored: checking it failed"))?;
+    let (place, fallback) = api_key::save(s.token_store, &s.config_dir, &key).await?;
+    match (&place, fallback) {
+        (api_key::KeyPlace::File(path), Some(why)) => messages::warn(&format!(
+            "no keyring is available ({why}); the key is stored in {}, readable only by you",
+            path.display()
+        )),
+        (api_key::KeyPlace::File(path), None) => messages::status(&format!(
+            "Stored the API key in {}, readable only by you.",
+            path.display()
+        )),
+        (api_key::KeyPlace::Keyring, _) => messages::status("Stored the API key in the keyring."),
+    }
+    if s.file_api_key.is_some() {
+        messages::tell(
+            "config.toml still has api_key in plain text: remove it with `gbooks config unset api_key`.",
+        );
+    }
+    Ok(())
+}
+
+async fn key_remove(ctx: &Context) -> anyhow::Result<()> {
+    let s = &ctx.settings;
+    let removed = api_key::remove(s.token_store, &s.config_dir).await?;
+    messages::status(if removed {
+        "Removed the stored API key."
+    } else {
+        "No API key was stored."
+    });
+    Ok(())
+}
+
+/// The key typed without echo on a terminal, else the first line of stdin.
+fn read_key() -> anyhow::Result<Secret> {
+    use std::io::IsTerminal as _;
+    let text = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("API key (not shown): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line
+    };
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(UsageError::new("no API key given (type it at the prompt, or pipe it on stdin)").into());
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(UsageError::new("an API key is one word with no spaces").into());
+    }
+    Ok(Secret::new(key))
 }
 
 /// Step by step, what to do when there is no client file.

@@ -11,7 +11,7 @@ pub async fn run(ctx: &Context, args: &CiteArgs, out: &mut Output) -> anyhow::Re
         return Ok(());
     }
     let style = cite::find_style(&args.style).map_err(|e| UsageError::new(e.to_string()))?;
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let mut failed = 0;
     for item in &args.items {
         let found = lookup::volume(&client, item).await;

@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context, args: &CoverArgs, out: &mut Output) -> anyhow::R
     if args.output.is_none() {
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let fetcher = ctx.covers()?;
     let size = size_of(args.size);
 

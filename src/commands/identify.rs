@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: &IdentifyArgs, out: &mut Output) -> anyhow
         lang: given(&args.lang),
         year: args.year,
     };
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let ranked = identify::rank(&wanted, candidates(&client, &wanted).await?);
 
     if args.best {

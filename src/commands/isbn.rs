@@ -196,12 +196,14 @@ impl Lookups<'_> {
                     return Outcome::failed(QUOTA_USED_UP.into(), false);
                 }
                 Err(e) => {
+                    // The row says what failed; the hint comes once, after the list.
                     let stops = stops_the_run(&e);
-                    let text = crate::error::message(&anyhow::Error::new(e));
+                    let err = anyhow::Error::new(e);
+                    let text = crate::error::message_without_hint(&err);
                     if stops {
                         self.stopped
                             .borrow_mut()
-                            .get_or_insert_with(|| Stop::Error(text.clone()));
+                            .get_or_insert_with(|| Stop::Error(crate::error::message(&err)));
                     }
                     return Outcome::failed(text, false);
                 }
@@ -212,9 +214,7 @@ impl Lookups<'_> {
     fn skipped(&self) -> Option<Outcome> {
         self.stopped.borrow().as_ref().map(|stop| match stop {
             Stop::Quota => Outcome::failed(QUOTA_USED_UP.into(), false),
-            Stop::Error(cause) => {
-                Outcome::failed(format!("not looked up after an earlier error: {cause}"), false)
-            }
+            Stop::Error(_) => Outcome::failed("not looked up after an earlier error".into(), false),
         })
     }
 }
@@ -395,7 +395,7 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
         Some(path) => read_results(path, args.loose)?,
         None => HashMap::new(),
     };
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     // The results file holds whole volumes, whatever the format.
     let fields = match args.output {
         Some(_) => None,

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cite;
+pub mod config;
 pub mod cover;
 pub mod identify;
 pub mod isbn;
@@ -36,9 +37,25 @@ use crate::output::template::Template;
 use crate::output::Output;
 use crate::output::{Format, NoteFiles, Notes};
 use crate::progress::Progress;
+use crate::secret::Secret;
 
 /// Runs one command line to completion: settings, the output, the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(cmd) = &cli.command {
+        // Before the settings: a broken config.toml must stay fixable.
+        init_logging(cli.global.verbose);
+        crate::messages::set_quiet(cli.global.quiet);
+        let format = if cli.global.json {
+            Format::Json
+        } else {
+            cli.global.format.map_or(Format::Table, Into::into)
+        };
+        let color = crate::config::color_choice(&cli.global, &crate::config::ProcessEnv);
+        let mut out = Output::stdout(format, color, None);
+        let result = config::run(&cli.global, cmd, &mut out).await;
+        let closed = out.close();
+        return result.and(closed.map_err(Into::into));
+    }
     let settings = crate::config::resolve(&cli.global, &crate::config::ProcessEnv)?;
     init_logging(settings.verbose);
     crate::messages::set_quiet(settings.quiet);
@@ -183,6 +200,38 @@ fn notes(args: Option<&NotesArgs>) -> anyhow::Result<Option<Notes>> {
     Ok(Some(Notes { template, files }))
 }
 
+/// `--help` comes from clap before there are settings: the pager and the
+/// colour are chosen from the environment, `--no-pager` and config.toml's
+/// `pager` (a broken config.toml is ignored here).
+pub fn print_help(help: &clap::Error) -> std::io::Result<()> {
+    use crate::config::{Env, ProcessEnv};
+    let env = ProcessEnv;
+    let no_pager = std::env::args_os().any(|a| a == "--no-pager");
+    let file_pager = crate::config::config_dir(&env)
+        .ok()
+        .and_then(|dir| crate::config::load_file(&dir.join("config.toml")).ok())
+        .and_then(|f| f.pager);
+    let pager = crate::pager::choose(
+        no_pager,
+        env.raw("GBOOKS_PAGER").as_deref(),
+        file_pager.as_deref(),
+        env.raw("PAGER").as_deref(),
+    );
+    let color = crate::config::auto_color(&env).unwrap_or_else(|| {
+        use std::io::IsTerminal as _;
+        std::io::stdout().is_terminal()
+    });
+    let text = help.render();
+    let text = if color {
+        text.ansi().to_string()
+    } else {
+        text.to_string()
+    };
+    let mut out = Output::stdout(Format::Table, Some(color), pager);
+    out.raw(text.as_bytes())?;
+    out.close()
+}
+
 async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<()> {
     match &cli.command {
         Command::Search(args) => search::run(ctx, args, out).await,
@@ -190,7 +239,8 @@ async fn dispatch(cli: &Cli, ctx: &Context, out: &mut Output) -> anyhow::Result<
         Command::Shelves(args) => shelves::run(ctx, args, out).await,
         Command::Open { volume_id } => open::run(ctx, volume_id),
         Command::Completions { shell } => shell::completions(*shell, out),
-        Command::Man => shell::man(out),
+        Command::Man(args) => shell::man(args, out),
+        Command::Config(_) => Err(anyhow::anyhow!("config runs before the settings are read")),
         Command::Cache(cmd) => cache::run(ctx, cmd, out),
         Command::Login(args) => auth::login(ctx, args).await,
         Command::Logout => auth::logout(ctx).await,
@@ -228,6 +278,7 @@ pub struct Context {
     cache: OnceLock<Option<Arc<crate::cache::Cache>>>,
     http: OnceLock<Http>,
     session: OnceLock<Arc<Session>>,
+    api_key: tokio::sync::OnceCell<Option<Secret>>,
 }
 
 impl Context {
@@ -237,6 +288,7 @@ impl Context {
             cache: OnceLock::new(),
             http: OnceLock::new(),
             session: OnceLock::new(),
+            api_key: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -292,12 +344,12 @@ impl Context {
     /// The Books client: the API key for public data, the login's bearer
     /// token for private data (and for public data when there is no key),
     /// and the cache of public answers.
-    pub fn client(&self) -> Result<Client, http::Error> {
+    pub async fn client(&self) -> Result<Client, http::Error> {
         let s = &self.settings;
         let client = Client::new(
             self.http()?,
             s.api_base.clone(),
-            s.api_key.clone(),
+            self.api_key().await,
             s.country.clone(),
         )
         .with_tokens(self.session()?)
@@ -319,10 +371,48 @@ impl Context {
         Ok(Fetcher::new(self.http()?, self.response_cache()))
     }
 
+    /// The API key: --api-key, GBOOKS_API_KEY, the stored key, then
+    /// config.toml's; the store is read at most once a run, and only when
+    /// neither of the first two is set.
+    pub async fn api_key(&self) -> Option<Secret> {
+        self.api_key
+            .get_or_init(|| async {
+                let s = &self.settings;
+                if s.api_key.is_some() {
+                    return s.api_key.clone();
+                }
+                match crate::auth::api_key::load(s.token_store, &s.config_dir).await {
+                    Ok(Some((key, _))) => return Some(key),
+                    Ok(None) => {}
+                    Err(e) => crate::messages::warn(&format!(
+                        "cannot read the stored API key ({e}); going on without it"
+                    )),
+                }
+                let key = s.file_api_key.clone()?;
+                warn_once_about_file_key(&s.config_dir);
+                Some(key)
+            })
+            .await
+            .clone()
+    }
+
     /// Pages in flight at once when paging.
     pub fn jobs(&self) -> usize {
         self.settings.jobs
     }
+}
+
+/// A plain-text key in config.toml is readable and ends up in dotfile
+/// repositories: said once, then a marker file keeps quiet about it.
+fn warn_once_about_file_key(config_dir: &std::path::Path) {
+    let marker = config_dir.join(".api-key-warning-shown");
+    if marker.exists() {
+        return;
+    }
+    crate::messages::warn(
+        "api_key in config.toml is stored in plain text; move it to the keyring with `gbooks auth key set`, then `gbooks config unset api_key`",
+    );
+    let _ = std::fs::write(marker, b"");
 }
 
 /// Volumes page by page, rendered as they arrive, with a progress bar when

@@ -48,7 +48,7 @@ pub fn params(args: &SearchArgs, selector: Option<&str>) -> Result<SearchParams,
 
 pub async fn run(ctx: &Context, args: &SearchArgs, out: &mut Output) -> anyhow::Result<()> {
     let params = params(args, out.fields::<Volume>())?;
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let paging = Paging {
         limit: Some(usize::try_from(args.limit).unwrap_or(usize::MAX)),
         offset: usize::try_from(args.offset).unwrap_or(usize::MAX),

@@ -11,7 +11,7 @@ use crate::messages;
 use crate::output::Output;
 
 pub async fn run(ctx: &Context, args: &ShelvesArgs, out: &mut Output) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     match &args.action {
         None => list(&client, args.user.as_deref(), out).await,
         Some(ShelvesCommand::List { user }) => {

@@ -9,7 +9,7 @@ pub async fn run(ctx: &Context, args: &ShowArgs, out: &mut Output) -> anyhow::Re
     if id.is_empty() {
         return Err(UsageError::new("empty volume id").into());
     }
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let volume = client.volume(id, args.projection.map(Into::into)).await?;
     if !out.wants_picture() {
         out.volume(&volume)?;

@@ -498,7 +498,6 @@ impl Output {
                 messages::status(&text);
                 Ok(())
             }
-            Human::Nothing => Ok(()),
         }
     }
 
@@ -821,6 +820,9 @@ mod tests {
             logged_in: true,
             store: "file",
             path: Some("/c/credentials.json".into()),
+            api_key_stored: true,
+            api_key_store: Some("keyring"),
+            api_key_path: None,
             login: Some(records::Login::new(
                 "id.apps".into(),
                 vec!["https://www.googleapis.com/auth/books".into()],
@@ -838,7 +840,8 @@ mod tests {
              Client ID:            id.apps\n\
              Scopes:               https://www.googleapis.com/auth/books\n\
              Access token expires: unknown\n\
-             Refresh token:        yes\n"
+             Refresh token:        yes\n\
+             API key:              stored in the keyring\n"
         );
     }
 

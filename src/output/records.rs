@@ -21,7 +21,6 @@ pub enum Human {
     Line(String),
     /// A note on stderr: there is no data to speak of.
     Note(String),
-    Nothing,
 }
 
 /// How a record looks in CSV.
@@ -179,8 +178,24 @@ pub struct AuthStatus {
     /// "keyring" or "file".
     pub store: &'static str,
     pub path: Option<String>,
+    /// Whether `gbooks auth key set` stored a key; never the key.
+    pub api_key_stored: bool,
+    /// "keyring" or "file", when stored.
+    pub api_key_store: Option<&'static str>,
+    pub api_key_path: Option<String>,
     #[serde(flatten)]
     pub login: Option<Login>,
+}
+
+impl AuthStatus {
+    fn key_line(&self) -> (&'static str, String) {
+        let place = match (&self.api_key_path, self.api_key_store) {
+            (Some(p), _) => format!("stored in a file ({p})"),
+            (None, Some(store)) => format!("stored in the {store}"),
+            (None, None) => "not stored".to_string(),
+        };
+        ("API key", place)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -222,7 +237,7 @@ impl Login {
 impl Record for AuthStatus {
     fn human(&self) -> Human {
         let Some(login) = &self.login else {
-            return Human::Nothing;
+            return Human::Lines(vec![("Logged in", "no".to_string()), self.key_line()]);
         };
         let store = match &self.path {
             Some(p) => format!("file ({p})"),
@@ -244,6 +259,7 @@ impl Record for AuthStatus {
             ("Scopes", login.scopes.join(" ")),
             ("Access token expires", expiry),
             ("Refresh token", yes_no(login.has_refresh_token)),
+            self.key_line(),
         ])
     }
 
@@ -341,7 +357,7 @@ impl Record for CacheStats {
                     _ => "-".to_string(),
                 },
             ),
-            ("TTL", humantime::format_duration(self.ttl).to_string()),
+            ("TTL", short_duration(self.ttl)),
         ])
     }
 }
@@ -368,6 +384,80 @@ impl Record for CacheCleared {
     }
 }
 
+/// `gbooks config path`.
+#[derive(Debug, Serialize)]
+pub struct ConfigPath {
+    pub path: PathBuf,
+}
+
+impl Record for ConfigPath {
+    fn human(&self) -> Human {
+        Human::Line(self.path.display().to_string())
+    }
+}
+
+/// `gbooks config get KEY`.
+#[derive(Debug, Serialize)]
+pub struct ConfigValue {
+    pub value: String,
+}
+
+impl Record for ConfigValue {
+    fn human(&self) -> Human {
+        Human::Line(self.value.clone())
+    }
+}
+
+/// One line of `gbooks config list`.
+#[derive(Debug, Serialize)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: String,
+    /// flag, environment, stored, file or default.
+    pub source: &'static str,
+}
+
+impl Listed for Setting {
+    const HEADERS: &'static [&'static str] = &["KEY", "VALUE", "SOURCE"];
+    const SHRINK: &'static [usize] = &[1];
+    const CSV: &'static [&'static str] = &["key", "value", "source"];
+    const EMPTY: &'static str = "No settings.";
+
+    fn table_row(&self) -> Vec<String> {
+        vec![self.key.to_string(), self.value.clone(), self.source.to_string()]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        self.table_row()
+    }
+}
+
+/// `24h`, `30m`, `7d`, `1h 30m`: as people write a TTL (and `--cache-ttl`
+/// reads it back); days only from two on, so a day is `24h`, not `1day`.
+pub fn short_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return "0s".into();
+    }
+    let (days, rest) = if secs >= 2 * 86_400 {
+        (secs / 86_400, secs % 86_400)
+    } else {
+        (0, secs)
+    };
+    let parts = [
+        (days, "d"),
+        (rest / 3600, "h"),
+        (rest % 3600 / 60, "m"),
+        (rest % 60, "s"),
+    ];
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,5 +472,23 @@ mod tests {
             "3 min ago; refreshed on next use"
         );
         assert_eq!(relative(1_000, 1_000 + 180, false), "3 min ago");
+    }
+
+    #[test]
+    fn ttls_read_as_people_write_them() {
+        for (secs, text) in [
+            (86_400, "24h"),
+            (1800, "30m"),
+            (7 * 86_400, "7d"),
+            (5400, "1h 30m"),
+            (0, "0s"),
+            (45, "45s"),
+        ] {
+            assert_eq!(short_duration(Duration::from_secs(secs)), text);
+            assert_eq!(
+                humantime::parse_duration(text).ok(),
+                Some(Duration::from_secs(secs))
+            );
+        }
     }
 }

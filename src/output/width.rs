@@ -196,9 +196,10 @@ pub fn render_table<R: AsRef<[String]>>(
     };
     let mut out = String::new();
     let mut line = |cells: &mut dyn Iterator<Item = &str>, styles: &[Style]| {
+        let cells: Vec<&str> = cells.take(cols).collect();
         let mut text = String::new();
         let mut first = true;
-        for (i, cell) in cells.enumerate().take(cols) {
+        for (i, &cell) in cells.iter().enumerate() {
             // A column hidden on a narrow terminal; piped ones never are.
             if widths[i] == 0 && width.is_some() {
                 continue;
@@ -208,7 +209,20 @@ pub fn render_table<R: AsRef<[String]>>(
             }
             first = false;
             let cell = if width.is_some() {
-                truncate(cell, widths[i])
+                // A cell followed only by empty ones may run on into them
+                // (an error in place of a title keeps its words).
+                let rest_empty = cells[i + 1..].iter().all(|c| c.trim().is_empty());
+                let room = if rest_empty {
+                    widths[i]
+                        + widths[i + 1..]
+                            .iter()
+                            .filter(|&&w| w > 0)
+                            .map(|w| w + GAP)
+                            .sum::<usize>()
+                } else {
+                    widths[i]
+                };
+                truncate(cell, room)
             } else {
                 cell.to_string()
             };
@@ -244,6 +258,36 @@ mod tests {
     /// What a per-code-point terminal (xterm, VTE) draws.
     fn per_code_point(s: &str) -> usize {
         s.chars().map(|c| c.width().unwrap_or(0)).sum()
+    }
+
+    #[test]
+    fn a_last_cell_runs_on_into_empty_ones() {
+        let rows = vec![
+            vec![
+                "9780441013593".to_string(),
+                "Dune".into(),
+                "Frank Herbert".into(),
+                "1965".into(),
+            ],
+            vec![
+                "12345".to_string(),
+                "error: not an ISBN (wrong length)".into(),
+                String::new(),
+                String::new(),
+            ],
+        ];
+        let columns = [Column::FIXED, Column::FLEXIBLE, Column::FLEXIBLE, Column::FIXED];
+        let t = render_table(
+            &["INPUT", "TITLE", "AUTHORS", "YEAR"],
+            &rows,
+            Some(40),
+            &columns,
+            &[],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines.iter().all(|l| width(l) <= 40), "{t}");
+        assert_eq!(lines[2], "12345          error: not an ISBN (wron…", "{t}");
+        assert!(lines[1].contains("Dune") && lines[1].ends_with("1965"), "{t}");
     }
 
     #[test]
