@@ -12,7 +12,8 @@ pub mod shelves;
 pub mod show;
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use anyhow::Context as _;
 
@@ -56,8 +57,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let pager = settings.pager.clone().filter(|_| pages);
     let mut out = Output::stdout(settings.format, settings.color, pager);
     let ctx = Context::new(settings);
+    if matches!(
+        cli.command,
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Shelves(_)
+    ) {
+        ctx.open_cache_early();
+    }
     let result = dispatch(&cli, &ctx, &mut out).await;
     let closed = out.close();
+    // The answers are written once the output is out.
+    ctx.finish();
     result.and(closed.map_err(Into::into))
 }
 
@@ -101,6 +110,8 @@ fn init_logging(verbose: u8) {
 pub struct Context {
     pub settings: Settings,
     cache: OnceLock<Option<Arc<crate::cache::Cache>>>,
+    /// The cache being opened on its own thread, while the client is built.
+    opening: Mutex<Option<JoinHandle<Option<Arc<crate::cache::Cache>>>>>,
     http: OnceLock<Http>,
     session: OnceLock<Arc<Session>>,
 }
@@ -110,8 +121,27 @@ impl Context {
         Context {
             settings,
             cache: OnceLock::new(),
+            opening: Mutex::new(None),
             http: OnceLock::new(),
             session: OnceLock::new(),
+        }
+    }
+
+    /// Starts opening the cache on a thread of its own: the file, its schema
+    /// and its log are read while the HTTP client is being built.
+    pub fn open_cache_early(&self) {
+        let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        if self.cache.get().is_some() || opening.is_some() || !self.settings.cache.enabled {
+            return;
+        }
+        let settings = self.settings.cache.clone();
+        match std::thread::Builder::new()
+            .name("cache".into())
+            .spawn(move || open_cache(&settings))
+        {
+            Ok(handle) => *opening = Some(handle),
+            // No thread to spare: it is opened when first needed.
+            Err(e) => tracing::debug!("opening the cache in the foreground: {e}"),
         }
     }
 
@@ -120,23 +150,27 @@ impl Context {
     pub fn response_cache(&self) -> Option<Arc<crate::cache::Cache>> {
         self.cache
             .get_or_init(|| {
-                let c = &self.settings.cache;
-                if !c.enabled {
-                    return None;
-                }
-                let Some(dir) = &c.dir else {
-                    crate::messages::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
-                    return None;
-                };
-                match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
-                    Ok(cache) => Some(Arc::new(cache)),
-                    Err(e) => {
-                        crate::messages::warn(&format!("{e}; going on without the cache"));
-                        None
-                    }
+                let opening = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take();
+                match opening.map(JoinHandle::join) {
+                    Some(Ok(cache)) => cache,
+                    // The thread panicked (and said so): go on without the cache.
+                    Some(Err(_)) => None,
+                    None => open_cache(&self.settings.cache),
                 }
             })
             .clone()
+    }
+
+    /// Writes what the run left for the cache (the answers are kept until
+    /// the output is out).
+    pub fn finish(&self) {
+        // A cache opened early but never used is still let finish opening.
+        if let Some(handle) = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = handle.join();
+        }
+        if let Some(Some(cache)) = self.cache.get() {
+            cache.flush();
+        }
     }
 
     /// One HTTP client for the run (building one loads the root certificates).
@@ -184,6 +218,23 @@ impl Context {
     /// Pages in flight at once when paging.
     pub fn jobs(&self) -> usize {
         self.settings.jobs
+    }
+}
+
+fn open_cache(c: &crate::config::CacheSettings) -> Option<Arc<crate::cache::Cache>> {
+    if !c.enabled {
+        return None;
+    }
+    let Some(dir) = &c.dir else {
+        crate::messages::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
+        return None;
+    };
+    match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
+        Ok(cache) => Some(Arc::new(cache)),
+        Err(e) => {
+            crate::messages::warn(&format!("{e}; going on without the cache"));
+            None
+        }
     }
 }
 
