@@ -34,11 +34,11 @@ const EVICT_TO_PERCENT: u64 = 90;
 /// this many bytes wait (a long listing must not hold them all).
 const PENDING_BYTES: u64 = 1024 * 1024;
 /// The write-ahead log is kept between runs (no checkpoint, fsync or delete
-/// on close) and checkpointed by the write that takes it past this many
-/// pages. Kept small: every new process reads the whole log to index it.
-const CHECKPOINT_PAGES: u32 = 128;
-/// What a checkpoint cuts the log back to.
-const WAL_LIMIT_BYTES: u64 = 1024 * 1024;
+/// on close); the write that takes it past this size checkpoints it and cuts
+/// it to nothing. Kept small: every new process reads the whole log to index
+/// it, and that index does not remember what was checkpointed, so SQLite's
+/// own automatic checkpoint would redo it (with its fsyncs) on every run.
+const CHECKPOINT_BYTES: u64 = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -219,6 +219,11 @@ impl Cache {
             .map(|(k, b, _)| (k.len() + b.len()) as u64)
             .sum::<u64>();
         st.wrote_any = true;
+        let wal = std::fs::metadata(sibling(&self.path, "-wal")).map_or(0, |m| m.len());
+        if wal > CHECKPOINT_BYTES {
+            // Best effort: a reader in another process only puts it off to a later run.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
         if st.written >= self.max_bytes / CHECK_EVERY_FRACTION {
             st.written = 0;
             if let Err(e) = self.evict(st) {
@@ -460,8 +465,8 @@ fn connect_once(path: &Path) -> rusqlite::Result<Connection> {
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     conn.execute_batch(&format!(
         "PRAGMA synchronous = NORMAL; \
-         PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}; \
-         PRAGMA journal_size_limit = {WAL_LIMIT_BYTES};"
+         PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA journal_size_limit = {CHECKPOINT_BYTES};"
     ))?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == SCHEMA_VERSION {
@@ -680,6 +685,24 @@ mod tests {
         assert!(wal.len() > 0);
         let cache = open(dir.path(), DEFAULT_MAX_BYTES);
         assert_eq!(cache.get_at("k", now).as_deref(), Some(&b"body"[..]));
+    }
+
+    /// Past its size, the log is checkpointed and cut to nothing, so that
+    /// the next process has little to read when it opens the file.
+    #[test]
+    fn a_long_log_is_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = now_ms();
+        let cache = open(dir.path(), DEFAULT_MAX_BYTES);
+        let wal = || std::fs::metadata(sibling(&dir.path().join(FILE_NAME), "-wal")).map_or(0, |m| m.len());
+        for i in 0..40 {
+            cache.put_at(&format!("k{i}"), &[b'x'; 10_000], now);
+            cache.flush();
+            assert!(wal() <= CHECKPOINT_BYTES + 64 * 1024, "{}", wal());
+        }
+        drop(cache);
+        let cache = open(dir.path(), DEFAULT_MAX_BYTES);
+        assert_eq!(cache.stats_at(now).unwrap().entries, 40);
     }
 
     #[test]
