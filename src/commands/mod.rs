@@ -12,6 +12,7 @@ pub mod shelves;
 pub mod show;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
@@ -106,12 +107,19 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// The cache being opened on its own thread; whichever of it and the
+/// command gets to `claimed` first opens the file.
+struct Opening {
+    handle: JoinHandle<Option<Arc<crate::cache::Cache>>>,
+    claimed: Arc<AtomicBool>,
+}
+
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {
     pub settings: Settings,
     cache: OnceLock<Option<Arc<crate::cache::Cache>>>,
     /// The cache being opened on its own thread, while the client is built.
-    opening: Mutex<Option<JoinHandle<Option<Arc<crate::cache::Cache>>>>>,
+    opening: Mutex<Option<Opening>>,
     http: OnceLock<Http>,
     session: OnceLock<Arc<Session>>,
 }
@@ -135,11 +143,14 @@ impl Context {
             return;
         }
         let settings = self.settings.cache.clone();
-        match std::thread::Builder::new()
-            .name("cache".into())
-            .spawn(move || open_cache(&settings))
-        {
-            Ok(handle) => *opening = Some(handle),
+        let claimed = Arc::new(AtomicBool::new(false));
+        let mine = claimed.clone();
+        match std::thread::Builder::new().name("cache".into()).spawn(move || {
+            (!mine.swap(true, Ordering::AcqRel))
+                .then(|| open_cache(&settings))
+                .flatten()
+        }) {
+            Ok(handle) => *opening = Some(Opening { handle, claimed }),
             // No thread to spare: it is opened when first needed.
             Err(e) => tracing::debug!("opening the cache in the foreground: {e}"),
         }
@@ -151,11 +162,14 @@ impl Context {
         self.cache
             .get_or_init(|| {
                 let opening = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take();
-                match opening.map(JoinHandle::join) {
-                    Some(Ok(cache)) => cache,
-                    // The thread panicked (and said so): go on without the cache.
-                    Some(Err(_)) => None,
-                    None => open_cache(&self.settings.cache),
+                match opening {
+                    // On a busy machine the thread may not have started yet:
+                    // then opening it here is quicker than waiting for it.
+                    Some(o) if o.claimed.swap(true, Ordering::AcqRel) => {
+                        // The thread panicked (and said so): go on without the cache.
+                        o.handle.join().unwrap_or(None)
+                    }
+                    _ => open_cache(&self.settings.cache),
                 }
             })
             .clone()
@@ -165,8 +179,8 @@ impl Context {
     /// the output is out).
     pub fn finish(&self) {
         // A cache opened early but never used is still let finish opening.
-        if let Some(handle) = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = handle.join();
+        if let Some(o) = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = o.handle.join();
         }
         if let Some(Some(cache)) = self.cache.get() {
             cache.flush();
