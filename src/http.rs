@@ -314,6 +314,53 @@ impl Gate {
     }
 }
 
+/// The CA bundles that Linux and BSD systems keep, every root in one file.
+#[cfg(all(unix, not(target_os = "macos"), not(target_os = "ios")))]
+const BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Arch, Alpine, Gentoo
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // Fedora, RHEL
+    "/etc/pki/tls/certs/ca-bundle.crt",   // older RHEL, CentOS
+    "/etc/ssl/ca-bundle.pem",             // openSUSE
+    "/usr/local/share/certs/ca-root-nss.crt", // FreeBSD
+    "/etc/ssl/cert.pem",                  // OpenBSD, Alpine
+];
+
+/// Trusts the system's bundle file alone: the native loader also opens
+/// every file in /etc/ssl/certs (the same roots again, 1–2 ms). With
+/// SSL_CERT_FILE or SSL_CERT_DIR set, without a bundle, or on macOS and
+/// Windows, the native loader does as before.
+fn with_system_roots(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    #[cfg(all(unix, not(target_os = "macos"), not(target_os = "ios")))]
+    {
+        // The variables the native loader reads itself.
+        if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
+            return builder;
+        }
+        let Some(bundle) = BUNDLES.iter().map(std::path::Path::new).find(|p| p.is_file()) else {
+            return builder;
+        };
+        let loaded = rustls_native_certs::load_certs_from_paths(Some(bundle), None);
+        // As the native loader does, roots that rustls cannot use are skipped
+        // (reqwest would fail the whole client on one).
+        let roots: Vec<reqwest::Certificate> = loaded
+            .certs
+            .into_iter()
+            .filter(|der| rustls::RootCertStore::empty().add(der.clone()).is_ok())
+            .filter_map(|der| reqwest::Certificate::from_der(&der).ok())
+            .collect();
+        if roots.is_empty() {
+            return builder;
+        }
+        tracing::debug!("{} root certificates from {}", roots.len(), bundle.display());
+        let builder = builder.tls_built_in_native_certs(false);
+        return roots
+            .into_iter()
+            .fold(builder, |b, cert| b.add_root_certificate(cert));
+    }
+    #[allow(unreachable_code)]
+    builder
+}
+
 /// A response that arrived whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -359,12 +406,11 @@ impl Http {
             // OAuth endpoints must not redirect (oauth2's advice against SSRF),
             // and the Books API never needs to.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| Error::Transport {
-                host: "the network".into(),
-                detail: e.without_url().to_string(),
-            })?;
+            .connect_timeout(timeout);
+        let client = with_system_roots(client).build().map_err(|e| Error::Transport {
+            host: "the network".into(),
+            detail: e.without_url().to_string(),
+        })?;
         Ok(Http {
             client,
             timeout,

@@ -170,7 +170,7 @@ async fn verbose_logs_each_request_to_stderr() {
     assert!(out.status.success());
     let err = stderr(&out);
     let want = format!(
-        "GET {}/volumes?q=x&startIndex=0&maxResults=10&key=REDACTED -> 200 in ",
+        "GET {}/volumes?q=x&startIndex=0&maxResults=15&key=REDACTED -> 200 in ",
         api(&server)
     );
     assert!(err.contains(&want), "{err}");

@@ -11,6 +11,11 @@ use super::{Error, Volume, VolumesPage};
 /// The API's largest page for volume lists.
 pub const PAGE_SIZE: usize = 40;
 
+/// Volumes asked for beyond what each page needs, where the page has room:
+/// the API repeats a volume now and then, and a spare one is cheaper than
+/// another round trip to make up for it.
+pub const SPARE: usize = 5;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
     /// `None` means everything there is (a whole shelf).
@@ -47,10 +52,12 @@ where
     };
     let done = |emitted: usize| paging.limit.is_some_and(|l| emitted >= l);
 
-    let first_max = paging.limit.map_or(PAGE_SIZE, |l| l.min(PAGE_SIZE));
-    if first_max == 0 {
+    if paging.limit == Some(0) {
         return Ok(0);
     }
+    let first_max = paging
+        .limit
+        .map_or(PAGE_SIZE, |l| with_spare(l.min(PAGE_SIZE), 1));
     let first = fetch(paging.offset, first_max).await?;
     if first.items.is_empty() {
         return Ok(0);
@@ -76,6 +83,11 @@ where
         let mut want = paging.limit.map_or(PAGE_SIZE * jobs, |l| l - emitted);
         if let Some(total) = total_hint.take().and_then(|t| usize::try_from(t).ok()) {
             want = want.min(total.saturating_sub(next_start).max(1));
+        }
+        // As many pages as the exact count needs (never more), with spares
+        // where the last one has room.
+        if exact {
+            want = with_spare(want, want.div_ceil(PAGE_SIZE));
         }
         while want > 0 {
             let max = if exact { want.min(PAGE_SIZE) } else { PAGE_SIZE };
@@ -109,6 +121,14 @@ where
         }
     }
     Ok(emitted)
+}
+
+/// `want` volumes over `pages` pages, plus a few spares per page as long as
+/// they fit in those pages.
+fn with_spare(want: usize, pages: usize) -> usize {
+    want.saturating_add(SPARE.saturating_mul(pages))
+        .min(PAGE_SIZE.saturating_mul(pages))
+        .max(want)
 }
 
 /// A page shorter than a whole page is the last one when `totalItems` agrees
@@ -178,7 +198,7 @@ mod tests {
         assert_eq!(out.len(), 137);
         assert_eq!(out[0], "v0");
         assert_eq!(out[136], "v136");
-        assert_eq!(calls, vec![(0, 40), (40, 40), (80, 40), (120, 17)]);
+        assert_eq!(calls, vec![(0, 40), (40, 40), (80, 40), (120, 32)]);
     }
 
     #[tokio::test]
@@ -225,6 +245,56 @@ mod tests {
         assert_eq!(out.len(), 100);
     }
 
+    /// The API lists a volume twice on the first page: the spares make up
+    /// for it, with no second request.
+    #[tokio::test]
+    async fn a_repeat_costs_no_extra_request() {
+        let calls = Mutex::new(Vec::new());
+        let mut out = Vec::new();
+        let paging = Paging {
+            limit: Some(10),
+            offset: 0,
+            jobs: 4,
+        };
+        each_page(
+            paging,
+            |start, max| {
+                calls.lock().unwrap().push((start, max));
+                let ids = (start..start + max).map(|i| if i == 3 { 2 } else { i });
+                async move { Ok(vols(ids, Some(1000))) }
+            },
+            |page| {
+                out.extend(page.iter().map(|v| v.id.clone()));
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(calls.into_inner().unwrap(), vec![(0, 10 + SPARE)]);
+        let want: Vec<String> = [0, 1, 2, 4, 5, 6, 7, 8, 9, 10]
+            .iter()
+            .map(|i| format!("v{i}"))
+            .collect();
+        assert_eq!(out, want);
+    }
+
+    /// Spares never add a page: without repeats, every limit takes as many
+    /// requests as whole pages of 40 need.
+    #[tokio::test]
+    async fn spares_never_add_a_request() {
+        for limit in 1..=200 {
+            let paging = Paging {
+                limit: Some(limit),
+                offset: 0,
+                jobs: 4,
+            };
+            let (out, calls) = run(paging, 1000, None).await;
+            assert_eq!(out.len(), limit);
+            assert_eq!(calls.len(), limit.div_ceil(PAGE_SIZE), "limit {limit}: {calls:?}");
+            assert!(calls.iter().all(|&(_, max)| max <= PAGE_SIZE));
+        }
+    }
+
     #[tokio::test]
     async fn a_short_page_ends_the_list_only_when_total_items_agrees() {
         let calls = Mutex::new(0);
@@ -261,6 +331,6 @@ mod tests {
         )
         .await;
         assert_eq!(out, vec!["v10", "v11", "v12", "v13", "v14"]);
-        assert_eq!(calls, vec![(10, 5)]);
+        assert_eq!(calls, vec![(10, 10)]);
     }
 }

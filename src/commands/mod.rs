@@ -19,7 +19,9 @@ pub mod show;
 use std::future::Future;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use anyhow::Context as _;
 use futures_util::StreamExt as _;
@@ -120,9 +122,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         out.keep_volumes();
     }
     let ctx = Context::new(settings);
+    if matches!(
+        cli.command,
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Shelves(_)
+    ) {
+        ctx.open_cache_early();
+    }
     let result = dispatch(&cli, &ctx, &mut out).await;
     let kept = out.take_kept();
     let closed = out.close();
+    // The answers are written once the output is out.
+    ctx.finish();
     let result = result.and(closed.map_err(Into::into));
     // After the list is out (and a pager closed): the volume output is the same with or without.
     if let Some(dir) = covers_dir {
@@ -272,10 +282,19 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// The cache being opened on its own thread; whichever of it and the
+/// command gets to `claimed` first opens the file.
+struct Opening {
+    handle: JoinHandle<Option<Arc<crate::cache::Cache>>>,
+    claimed: Arc<AtomicBool>,
+}
+
 /// What every command may need, built once and only as far as it is used.
 pub struct Context {
     pub settings: Settings,
     cache: OnceLock<Option<Arc<crate::cache::Cache>>>,
+    /// The cache being opened on its own thread, while the client is built.
+    opening: Mutex<Option<Opening>>,
     http: OnceLock<Http>,
     session: OnceLock<Arc<Session>>,
     api_key: tokio::sync::OnceCell<Option<Secret>>,
@@ -286,9 +305,31 @@ impl Context {
         Context {
             settings,
             cache: OnceLock::new(),
+            opening: Mutex::new(None),
             http: OnceLock::new(),
             session: OnceLock::new(),
             api_key: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Starts opening the cache on a thread of its own: the file, its schema
+    /// and its log are read while the HTTP client is being built.
+    pub fn open_cache_early(&self) {
+        let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        if self.cache.get().is_some() || opening.is_some() || !self.settings.cache.enabled {
+            return;
+        }
+        let settings = self.settings.cache.clone();
+        let claimed = Arc::new(AtomicBool::new(false));
+        let mine = claimed.clone();
+        match std::thread::Builder::new().name("cache".into()).spawn(move || {
+            (!mine.swap(true, Ordering::AcqRel))
+                .then(|| open_cache(&settings))
+                .flatten()
+        }) {
+            Ok(handle) => *opening = Some(Opening { handle, claimed }),
+            // No thread to spare: it is opened when first needed.
+            Err(e) => tracing::debug!("opening the cache in the foreground: {e}"),
         }
     }
 
@@ -297,23 +338,30 @@ impl Context {
     pub fn response_cache(&self) -> Option<Arc<crate::cache::Cache>> {
         self.cache
             .get_or_init(|| {
-                let c = &self.settings.cache;
-                if !c.enabled {
-                    return None;
-                }
-                let Some(dir) = &c.dir else {
-                    crate::messages::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
-                    return None;
-                };
-                match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
-                    Ok(cache) => Some(Arc::new(cache)),
-                    Err(e) => {
-                        crate::messages::warn(&format!("{e}; going on without the cache"));
-                        None
+                let opening = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take();
+                match opening {
+                    // On a busy machine the thread may not have started yet:
+                    // then opening it here is quicker than waiting for it.
+                    Some(o) if o.claimed.swap(true, Ordering::AcqRel) => {
+                        // The thread panicked (and said so): go on without the cache.
+                        o.handle.join().unwrap_or(None)
                     }
+                    _ => open_cache(&self.settings.cache),
                 }
             })
             .clone()
+    }
+
+    /// Writes what the run left for the cache (the answers are kept until
+    /// the output is out).
+    pub fn finish(&self) {
+        // A cache opened early but never used is still let finish opening.
+        if let Some(o) = self.opening.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = o.handle.join();
+        }
+        if let Some(Some(cache)) = self.cache.get() {
+            cache.flush();
+        }
     }
 
     /// One HTTP client for the run (building one loads the root certificates).
@@ -413,6 +461,23 @@ fn warn_once_about_file_key(config_dir: &std::path::Path) {
         "api_key in config.toml is stored in plain text; move it to the keyring with `gbooks auth key set`, then `gbooks config unset api_key`",
     );
     let _ = std::fs::write(marker, b"");
+}
+
+fn open_cache(c: &crate::config::CacheSettings) -> Option<Arc<crate::cache::Cache>> {
+    if !c.enabled {
+        return None;
+    }
+    let Some(dir) = &c.dir else {
+        crate::messages::warn("no home directory for the cache; set GBOOKS_CACHE_DIR");
+        return None;
+    };
+    match crate::cache::Cache::open(dir, c.ttl, c.max_bytes) {
+        Ok(cache) => Some(Arc::new(cache)),
+        Err(e) => {
+            crate::messages::warn(&format!("{e}; going on without the cache"));
+            None
+        }
+    }
 }
 
 /// Volumes page by page, rendered as they arrive, with a progress bar when
