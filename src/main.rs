@@ -6,6 +6,13 @@ use clap::Parser;
 use gbooks::error::{self, exit};
 
 fn main() -> ExitCode {
+    // Release builds abort on panic (no unwinding tables): exit 101 as an
+    // unwinding panic would, after the usual message.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        std::process::exit(101);
+    }));
     let cli = match gbooks::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

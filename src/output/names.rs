@@ -104,20 +104,130 @@ fn identity(name: &Name) -> String {
 }
 
 /// Lower-case letters and digits only; accented Latin letters lose their
-/// accents, other scripts are kept (two different Chinese names can share a
-/// transliteration).
+/// accents, other scripts are kept (two different Chinese names must not
+/// fold to the same empty text).
 fn fold_latin(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         let latin = matches!(c, '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}');
-        match deunicode::deunicode_char(c).filter(|_| latin) {
-            Some(ascii) => out.extend(ascii.chars().filter(char::is_ascii_alphanumeric)),
-            None if c.is_alphanumeric() => out.extend(c.to_lowercase()),
-            None => {}
+        if latin {
+            out.extend(
+                to_ascii(&c.to_string())
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric),
+            );
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
         }
     }
     out.make_ascii_lowercase();
     out
+}
+
+/// `text` in ASCII: Latin letters lose their accents (by compatibility
+/// decomposition), Greek and Cyrillic are transliterated, and other scripts
+/// are dropped. Small on purpose: a full transliteration table is half a
+/// megabyte of binary, for cite keys alone.
+pub fn to_ascii(text: &str) -> String {
+    let nfkd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfkd();
+    let mut out = String::with_capacity(text.len());
+    for c in nfkd.normalize_iter(text.chars()) {
+        if c.is_ascii() {
+            out.push(c);
+        } else if ('\u{300}'..='\u{36F}').contains(&c) {
+            // A combining accent: the letter it sat on is already out.
+        } else if c.is_whitespace() {
+            out.push(' ');
+        } else {
+            let upper = c.is_uppercase();
+            let lower = c.to_lowercase().next().unwrap_or(c);
+            if let Some(ascii) = transliterate(lower) {
+                let mut chars = ascii.chars();
+                if let (true, Some(first)) = (upper, chars.next()) {
+                    out.push(first.to_ascii_uppercase());
+                    out.push_str(chars.as_str());
+                } else {
+                    out.push_str(ascii);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Latin letters that do not decompose, and the Greek and Cyrillic alphabets.
+fn transliterate(c: char) -> Option<&'static str> {
+    Some(match c {
+        'æ' => "ae",
+        'œ' => "oe",
+        'ß' => "ss",
+        'þ' => "th",
+        'ø' => "o",
+        'ł' => "l",
+        'đ' | 'ð' => "d",
+        'ı' => "i",
+        'ħ' => "h",
+        'ŋ' => "ng",
+        'α' => "a",
+        'β' => "b",
+        'γ' => "g",
+        'δ' => "d",
+        'ε' => "e",
+        'ζ' => "z",
+        'η' => "e",
+        'θ' => "th",
+        'ι' => "i",
+        'κ' => "k",
+        'λ' => "l",
+        'μ' => "m",
+        'ν' => "n",
+        'ξ' => "x",
+        'ο' => "o",
+        'π' => "p",
+        'ρ' => "r",
+        'σ' | 'ς' => "s",
+        'τ' => "t",
+        'υ' => "y",
+        'φ' => "ph",
+        'χ' => "ch",
+        'ψ' => "ps",
+        'ω' => "o",
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' => "g",
+        'д' => "d",
+        'е' | 'э' => "e",
+        'ж' => "zh",
+        'з' => "z",
+        'и' => "i",
+        'й' => "i",
+        'к' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ы' => "y",
+        'ю' => "iu",
+        'я' => "ia",
+        'і' => "i",
+        'ї' => "i",
+        'є' => "ie",
+        'ґ' => "g",
+        'ъ' | 'ь' => "",
+        _ => return None,
+    })
 }
 
 fn collapse(text: &str) -> String {
@@ -215,7 +325,7 @@ const ORGANISATION_WORDS: &[&str] = &[
 ];
 
 fn is_organisation(name: &str) -> bool {
-    let folded = deunicode::deunicode(name).to_ascii_lowercase();
+    let folded = to_ascii(name).to_ascii_lowercase();
     let mut words = folded
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty());
