@@ -7,17 +7,13 @@ use anyhow::Context as _;
 use futures_util::stream::{self, StreamExt};
 
 use super::Context;
-use crate::books::{Client, SearchParams, Volume};
+use crate::books::{Client, Volume};
 use crate::cli::{CoverArgs, CoverSize};
 use crate::cover::{self, Cover, Fetcher, ImageKind, Size};
 use crate::error::{exit, NotFound, PartialFailure, UsageError};
-use crate::identify;
 use crate::isbn::Isbn;
 use crate::messages;
 use crate::output::{Kept, Output};
-
-/// Volumes asked for per ISBN query: editions that share one come together.
-const CANDIDATES: usize = 10;
 
 /// What an argument names.
 enum Target {
@@ -148,18 +144,11 @@ async fn download(client: &Client, fetcher: &Fetcher, target: &Target, size: Siz
 /// The id of a volume that carries the ISBN, checked: a search by ISBN can
 /// answer with another book.
 async fn find_isbn(client: &Client, isbn: &Isbn) -> anyhow::Result<String> {
-    for q in identify::isbn_queries(isbn) {
-        let params = SearchParams {
-            q,
-            fields: Some("items(id,volumeInfo/industryIdentifiers)".into()),
-            ..SearchParams::default()
-        };
-        let page = client.search(&params, 0, CANDIDATES).await?;
-        if let Some(v) = page.items.iter().find(|v| identify::carries_isbn(v, isbn)) {
-            return Ok(v.id.clone());
-        }
+    let fields = Some("items(id,volumeInfo/industryIdentifiers)");
+    match super::lookup::by_isbn(client, isbn, fields).await? {
+        Some(v) => Ok(v.id),
+        None => Err(NotFound(format!("no volume found with ISBN {isbn}")).into()),
     }
-    Err(NotFound(format!("no volume found with ISBN {isbn}")).into())
 }
 
 fn write(target: &Target, cover: &Cover, args: &CoverArgs, dir: &Path) -> anyhow::Result<()> {
