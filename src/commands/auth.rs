@@ -242,7 +242,7 @@ async fn key_remove(ctx: &Context) -> anyhow::Result<()> {
 fn read_key() -> anyhow::Result<Secret> {
     use std::io::IsTerminal as _;
     let text = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("API key (not shown): ")?
+        read_hidden("API key (not shown): ")?
     } else {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
@@ -256,6 +256,33 @@ fn read_key() -> anyhow::Result<Secret> {
         return Err(UsageError::new("an API key is one word with no spaces").into());
     }
     Ok(Secret::new(key))
+}
+
+/// A line typed with echo off. Echo goes off before the prompt shows, so
+/// nothing typed after the prompt can appear on the screen.
+#[cfg(unix)]
+fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    use std::io::{BufRead as _, Write as _};
+
+    use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
+
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin)?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{prompt}").and_then(|()| err.flush());
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    let _ = tcsetattr(&stdin, OptionalActions::Now, &saved);
+    read.map(|_| line)
+}
+
+#[cfg(not(unix))]
+fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    rpassword::prompt_password(prompt)
 }
 
 /// Step by step, what to do when there is no client file.
