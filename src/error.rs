@@ -42,11 +42,6 @@ pub struct Interrupted;
 #[error("{0}")]
 pub struct PartialFailure(pub String);
 
-/// Nothing good enough was found: exit 3.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct NoMatch(pub String);
-
 /// A batch that stopped before its end, with a line that says what is left
 /// and what to do: exit 1, and the line printed as it is, without the
 /// `gbooks: error:` prefix, so that scripts can match it.
@@ -61,8 +56,9 @@ pub fn report_line(err: &anyhow::Error) -> String {
         None => format!("gbooks: error: {}", message(err)),
     }
 }
-/// Nothing to show for what was asked (no volume carries an ISBN, no
-/// argument had a cover): exit 3.
+
+/// Nothing (good enough) for what was asked: no volume carries an ISBN,
+/// no argument had a cover, no candidate scored enough: exit 3.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct NotFound(pub String);
@@ -124,9 +120,6 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     }
     if cause.is::<Interrupted>() {
         return Some(exit::INTERRUPTED);
-    }
-    if cause.is::<NoMatch>() {
-        return Some(exit::NOT_FOUND);
     }
     if cause.is::<NotFound>() {
         return Some(exit::NOT_FOUND);
@@ -241,7 +234,7 @@ fn api_hint(api: &ApiError) -> Option<Hint> {
             "Google cannot tell where you are; pass --country with a two-letter code, e.g. --country US",
         ));
     }
-    if api.is_key_rejected() || api.is_reason("keyInvalid") || api.is_reason("API_KEY_INVALID") {
+    if api.is_reason("API_KEY_INVALID") || api.is_reason("keyInvalid") {
         return Some(Hint::Note(
             "check --api-key, GBOOKS_API_KEY or api_key in the config file",
         ));

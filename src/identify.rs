@@ -25,7 +25,7 @@ pub fn isbn_queries(isbn: &Isbn) -> Vec<String> {
     let other = if isbn.as_str().len() == 10 {
         Some(thirteen.clone())
     } else {
-        isbn10_of(&thirteen)
+        isbn.to_isbn10()
     };
     let mut queries = vec![format!("isbn:{isbn}")];
     if let Some(other) = other {
@@ -33,24 +33,6 @@ pub fn isbn_queries(isbn: &Isbn) -> Vec<String> {
     }
     queries.push(thirteen);
     queries
-}
-
-/// The ISBN-10 of a 978 ISBN-13; 979 numbers have none.
-fn isbn10_of(thirteen: &str) -> Option<String> {
-    let body = thirteen.strip_prefix("978")?.get(..9)?;
-    let sum: u32 = body
-        .chars()
-        .zip((2..=10).rev())
-        .map(|(c, weight)| c.to_digit(10).unwrap_or(0) * weight)
-        .sum();
-    let check = match (11 - sum % 11) % 11 {
-        10 => 'X',
-        d => char::from_digit(d, 10)?,
-    };
-    // Parsing checks the result against isbn.rs's own rules.
-    Isbn::parse(&format!("{body}{check}"))
-        .ok()
-        .map(|i| i.as_str().to_string())
 }
 
 /// `intitle:` for each significant word of the title and `inauthor:` for the

@@ -79,6 +79,16 @@ impl Isbn {
         format!("{body}{check}")
     }
 
+    /// The ISBN-10 form: a 978 ISBN-13 loses its prefix and gains a new
+    /// check digit; 979 numbers have none.
+    pub fn to_isbn10(&self) -> Option<String> {
+        if self.0.len() == 10 {
+            return Some(self.0.clone());
+        }
+        let body = self.0.strip_prefix("978")?.get(..9)?;
+        Some(format!("{body}{}", isbn10_check(body)))
+    }
+
     /// Whether a volume carries this ISBN, in either form.
     pub fn matches(&self, volume: &Volume) -> bool {
         let mine = self.to_isbn13();

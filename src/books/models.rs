@@ -71,6 +71,19 @@ impl Volume {
         self.info.authors.join("; ")
     }
 
+    /// The volume's page on Google Books: `canonicalVolumeLink` (over
+    /// https), else the page every volume id has.
+    pub fn link(&self) -> String {
+        match self.info.canonical_volume_link.as_deref().map(str::trim) {
+            Some(link) if link.starts_with("https://") => link.to_string(),
+            Some(link) if link.starts_with("http://") => format!("https://{}", &link["http://".len()..]),
+            _ => format!(
+                "https://books.google.com/books?id={}",
+                super::query::encode(&self.id)
+            ),
+        }
+    }
+
     pub fn isbn(&self, kind: &str) -> Option<&str> {
         self.info
             .industry_identifiers

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use super::Context;
 use crate::books::{Client, SearchParams, Volume};
 use crate::cli::IdentifyArgs;
-use crate::error::{NoMatch, UsageError};
+use crate::error::{NotFound, UsageError};
 use crate::identify::{self, Candidate, Wanted, GOOD_ENOUGH};
 use crate::isbn::Isbn;
 use crate::output::{Output, Ranked};
@@ -44,8 +44,8 @@ pub async fn run(ctx: &Context, args: &IdentifyArgs, out: &mut Output) -> anyhow
     if args.best {
         return match ranked.into_iter().next() {
             Some(best) if best.score >= GOOD_ENOUGH => out.volume(&best.volume).map_err(Into::into),
-            Some(best) => Err(NoMatch(why_not(&best)).into()),
-            None => Err(NoMatch("no candidates found".into()).into()),
+            Some(best) => Err(NotFound(why_not(&best)).into()),
+            None => Err(NotFound("no candidates found".into()).into()),
         };
     }
     let mut list = out.list::<Ranked>().context("writing output")?;

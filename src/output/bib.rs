@@ -16,7 +16,6 @@
 
 use std::collections::HashSet;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
 use super::names::{self, Name};
@@ -137,16 +136,9 @@ fn csl_name(name: &Name) -> Value {
     }
 }
 
-/// `volumeInfo.canonicalVolumeLink`, else the link every volume id has.
+/// The volume's page, safe to write into BibTeX and RIS.
 pub fn canonical_link(v: &Volume) -> String {
-    const ID: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
-    match v.info.canonical_volume_link.as_deref().map(str::trim) {
-        Some(link) if link.starts_with("https://") || link.starts_with("http://") => url_safe(link),
-        _ => format!(
-            "https://books.google.com/books?id={}",
-            utf8_percent_encode(&v.id, ID)
-        ),
-    }
+    url_safe(&v.link())
 }
 
 /// A URL goes into BibTeX verbatim and RIS on one line: braces, backslashes

@@ -276,7 +276,7 @@ pub fn entry(v: &Volume, with_link: bool) -> Entry {
         e.set_page_total(Numeric::new(pages));
     }
     if with_link {
-        if let Ok(url) = url::Url::parse(&link(v)) {
+        if let Ok(url) = url::Url::parse(&v.link()) {
             e.set_url(QualifiedUrl::new(url, None));
         }
     }
@@ -286,21 +286,6 @@ pub fn entry(v: &Volume, with_link: bool) -> Entry {
     }
     e
 }
-
-/// The volume's page on Google Books, always over https.
-pub fn link(v: &Volume) -> String {
-    match v.info.canonical_volume_link.as_deref().map(str::trim) {
-        Some(link) if link.starts_with("https://") => link.to_string(),
-        Some(link) if link.starts_with("http://") => format!("https://{}", &link["http://".len()..]),
-        _ => format!(
-            "https://books.google.com/books?id={}",
-            percent_encoding::utf8_percent_encode(&v.id, ID_UNSAFE)
-        ),
-    }
-}
-
-/// Volume ids are letters, digits, `-` and `_`; anything else is escaped.
-const ID_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_');
 
 /// `publishedDate` is "2008", "1978-04" or "2008-09-16"; anything else that
 /// starts with a year still gives the year.
@@ -779,7 +764,7 @@ pub(super) mod tests {
         let mut raw = v.raw().clone();
         raw["volumeInfo"]["canonicalVolumeLink"] = "http://books.google.com/books/about/x?id=1".into();
         assert_eq!(
-            link(&Volume::from_value(raw.clone()).unwrap()),
+            Volume::from_value(raw.clone()).unwrap().link(),
             "https://books.google.com/books/about/x?id=1"
         );
         raw["volumeInfo"]
@@ -788,7 +773,7 @@ pub(super) mod tests {
             .remove("canonicalVolumeLink");
         raw["id"] = "a_b-c/d".into();
         assert_eq!(
-            link(&Volume::from_value(raw).unwrap()),
+            Volume::from_value(raw).unwrap().link(),
             "https://books.google.com/books?id=a_b-c%2Fd"
         );
     }

@@ -246,11 +246,10 @@ impl<'a, T: Listed> List<'a, T> {
             }
             Format::Json => self.out.json(&self.json)?,
             Format::Table if self.rows.is_empty() => crate::messages::status(T::EMPTY),
-            Format::Table if self.out.thumbnails => {
-                self.out
-                    .table_with_thumbnails(T::HEADERS, &self.rows, T::SHRINK, &self.thumbnails)?
+            Format::Table => {
+                let thumbnails = self.out.thumbnails.then_some(self.thumbnails.as_slice());
+                self.out.table(T::HEADERS, &self.rows, T::SHRINK, thumbnails)?
             }
-            Format::Table => self.out.table(T::HEADERS, &self.rows, T::SHRINK)?,
             Format::Bibtex | Format::Biblatex | Format::Ris | Format::CslJson => {
                 self.out.finish_citations()?
             }

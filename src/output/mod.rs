@@ -244,7 +244,7 @@ impl Output {
                     .into_iter()
                     .map(|(name, title)| vec![name.to_string(), title])
                     .collect();
-                self.table(&["STYLE", "TITLE"], &rows, &[1])?;
+                self.table(&["STYLE", "TITLE"], &rows, &[1], None)?;
                 messages::status(cite::ATTRIBUTION);
             }
         }
@@ -541,16 +541,23 @@ impl Output {
         self.out.write_all(&bytes)
     }
 
-    /// [`Output::table`] with a thumbnail cell before each row.
-    fn table_with_thumbnails<R: AsRef<[String]>>(
+    /// A table with a header; `shrink` names the columns that give up width
+    /// on a narrow terminal. With `thumbnails`, each row starts with its
+    /// picture cell.
+    fn table<R: AsRef<[String]>>(
         &mut self,
         headers: &[&str],
         rows: &[R],
         shrink: &[usize],
-        thumbnails: &[String],
+        thumbnails: Option<&[String]>,
     ) -> io::Result<()> {
         let styles = [table::ID_STYLE, table::TITLE_STYLE];
         let styles: &[anstyle::Style] = if self.color { &styles } else { &[] };
+        let Some(thumbnails) = thumbnails else {
+            let text = table::render_table(headers, rows, self.terminal, shrink, styles);
+            self.out.write_all(text.as_bytes())?;
+            return self.out.flush();
+        };
         let lead = usize::from(THUMBNAIL_COLS) + 2;
         let width = self.terminal.map(|w| w.saturating_sub(lead));
         let text = table::render_table(headers, rows, width, shrink, styles);
@@ -562,21 +569,6 @@ impl Output {
                 None => writeln!(self.out, "{blank}{line}")?,
             }
         }
-        self.out.flush()
-    }
-
-    /// A table with a header; `shrink` names the columns that give up width
-    /// on a narrow terminal.
-    fn table<R: AsRef<[String]>>(
-        &mut self,
-        headers: &[&str],
-        rows: &[R],
-        shrink: &[usize],
-    ) -> io::Result<()> {
-        let styles = [table::ID_STYLE, table::TITLE_STYLE];
-        let styles: &[anstyle::Style] = if self.color { &styles } else { &[] };
-        let text = table::render_table(headers, rows, self.terminal, shrink, styles);
-        self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }
 }

@@ -13,7 +13,6 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde_json::Value as Json;
 use serde_json::{json, Map};
 
-use super::cite;
 use crate::books::Volume;
 use crate::isbn::Isbn;
 use crate::sanitize::{html_to_text, terminal_line, terminal_text};
@@ -152,7 +151,7 @@ pub fn context(v: &Volume) -> Value {
         .as_deref()
         .map(|d| terminal_text(&html_to_text(d)));
     ctx.insert("description".into(), json!(description.unwrap_or_default()));
-    ctx.insert("link".into(), json!(cite::link(v)));
+    ctx.insert("link".into(), json!(v.link()));
     ctx.insert("cover_url".into(), json!(cover_url(v)));
     ctx.insert("volume".into(), v.raw().clone());
     to_value(&Json::Object(ctx))
