@@ -332,6 +332,7 @@ fn proxies(env: &dyn Env) -> Result<Vec<crate::http::Proxy>, ConfigError> {
             variable,
             scheme: scheme.map(String::from),
             address,
+            shown: parsed.as_ref().map(crate::http::redact_url).unwrap_or_default(),
         });
     }
     Ok(found)

@@ -376,6 +376,8 @@ pub struct Proxy {
     /// `http`, `https`, or `None` for every scheme (ALL_PROXY).
     pub scheme: Option<String>,
     pub address: String,
+    /// The proxy's URL with any password redacted, for `-v`.
+    pub shown: String,
 }
 
 /// A bounded download: the status, the body, and where a redirect points.
@@ -399,7 +401,6 @@ pub struct Http {
 
 impl Http {
     pub fn new(timeout: Duration) -> Result<Http, Error> {
-        log_proxy_env();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .gzip(true)
@@ -421,12 +422,34 @@ impl Http {
         })
     }
 
-    /// The proxies reqwest takes from the environment, to name the one
-    /// that refuses; `no_proxy` lists the hosts that go direct.
+    /// The proxies reqwest takes from the environment (as config read
+    /// them), to log them and to name the one that refuses; `no_proxy`
+    /// lists the hosts that go direct.
     pub fn with_proxies(mut self, proxies: Vec<Proxy>, no_proxy: Vec<String>) -> Http {
+        if tracing::enabled!(tracing::Level::INFO) {
+            for p in &proxies {
+                tracing::info!("proxy from {}: {}", p.variable, p.shown);
+            }
+            if !no_proxy.is_empty() && !proxies.is_empty() {
+                tracing::info!("NO_PROXY={}: these hosts bypass the proxy", no_proxy.join(","));
+            }
+        }
         self.proxies = Arc::new(proxies);
         self.no_proxy = Arc::new(no_proxy);
         self
+    }
+
+    /// The proxy a request to `url` goes through: none when NO_PROXY
+    /// matches its host, else the one for its scheme, else ALL_PROXY's.
+    fn proxy_for(&self, url: &Url) -> Option<&Proxy> {
+        if self.proxies.is_empty() || no_proxy_matches(&self.no_proxy.join(","), host_of(url)) {
+            return None;
+        }
+        let scheme = url.scheme();
+        self.proxies
+            .iter()
+            .find(|p| p.scheme.as_deref() == Some(scheme))
+            .or_else(|| self.proxies.iter().find(|p| p.scheme.is_none()))
     }
 
     /// The proxy `url` went through when the connection was refused.
@@ -434,25 +457,26 @@ impl Http {
         if !err.is_connect() {
             return None;
         }
-        let host = url
-            .host_str()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let direct = self.no_proxy.iter().any(|n| {
-            let n = n.trim_start_matches('.');
-            n == "*" || host.eq_ignore_ascii_case(n) || host.to_ascii_lowercase().ends_with(&format!(".{n}"))
-        });
-        if direct {
-            return None;
-        }
-        let scheme = url.scheme();
-        let proxy = self
-            .proxies
-            .iter()
-            .find(|p| p.scheme.as_deref() == Some(scheme))
-            .or_else(|| self.proxies.iter().find(|p| p.scheme.is_none()))?;
+        let proxy = self.proxy_for(url)?;
         Some((proxy.address.clone(), proxy.variable.clone()))
+    }
+
+    /// For `-v`: whether a host's first request goes through a proxy or not.
+    fn log_route(&self, url: &Url) {
+        static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        if self.proxies.is_empty() || !tracing::enabled!(tracing::Level::INFO) {
+            return;
+        }
+        let host = host_of(url);
+        let Ok(mut seen) = SEEN.lock() else { return };
+        if seen.iter().any(|h| h == host) {
+            return;
+        }
+        seen.push(host.to_string());
+        match self.proxy_for(url) {
+            Some(p) => tracing::info!("{host}: through the proxy from {}, {}", p.variable, p.shown),
+            None => tracing::info!("{host}: direct, NO_PROXY matches"),
+        }
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -471,7 +495,7 @@ impl Http {
             check_secure(url)?;
         }
         let first = Instant::now();
-        log_route(url);
+        self.log_route(url);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -611,7 +635,7 @@ impl Http {
     /// `None` when the body is longer than `max`.
     async fn read_bounded(&self, url: &Url, max: usize) -> Result<Option<Bounded>, reqwest::Error> {
         // The timeout covers the whole exchange, body included.
-        let mut response = self.client.get(url.clone()).timeout(self.timeout).send().await?;
+        let response = self.client.get(url.clone()).timeout(self.timeout).send().await?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -621,16 +645,10 @@ impl Http {
         if response.content_length().is_some_and(|n| n > max as u64) {
             return Ok(None);
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > max {
-                return Ok(None);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Some(Bounded {
+        let capped = read_capped(response, max).await?;
+        Ok(capped.whole.then(|| Bounded {
             status,
-            body,
+            body: capped.body.to_vec(),
             location,
         }))
     }
@@ -744,78 +762,12 @@ fn tls_failure(err: &reqwest::Error) -> Option<TlsFailure> {
     None
 }
 
-/// The proxy variables as reqwest reads them (upper case, then lower case);
-/// `HTTP_PROXY` is ignored under CGI, as reqwest does.
-fn proxy_var(name: &str) -> Option<(String, String)> {
-    if name == "HTTP_PROXY" && std::env::var_os("REQUEST_METHOD").is_some() {
-        return None;
-    }
-    [name.to_string(), name.to_ascii_lowercase()]
-        .into_iter()
-        .find_map(|n| {
-            std::env::var(&n)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| (n, v))
-        })
-}
-
-/// For `-v`: the proxies the environment names, once per client.
-fn log_proxy_env() {
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return;
-    }
-    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
-        if let Some((from, value)) = proxy_var(name) {
-            tracing::info!("proxy from {from}: {}", proxy_for_log(&value));
-        }
-    }
-    if let Some((from, value)) = proxy_var("NO_PROXY") {
-        tracing::info!("{from}={value}: these hosts bypass the proxy");
-    }
-}
-
-/// For `-v`: whether a host's first request goes through a proxy or not.
-fn log_route(url: &Url) {
-    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return;
-    }
-    let host = url
-        .host_str()
+/// A URL's host, without the brackets of an IPv6 address.
+fn host_of(url: &Url) -> &str {
+    url.host_str()
         .unwrap_or_default()
         .trim_start_matches('[')
-        .trim_end_matches(']');
-    let Ok(mut seen) = SEEN.lock() else { return };
-    if seen.iter().any(|h| h == host) {
-        return;
-    }
-    seen.push(host.to_string());
-    let scheme_var = if url.scheme() == "https" {
-        "HTTPS_PROXY"
-    } else {
-        "HTTP_PROXY"
-    };
-    let Some((from, proxy)) = proxy_var(scheme_var).or_else(|| proxy_var("ALL_PROXY")) else {
-        return;
-    };
-    match proxy_var("NO_PROXY") {
-        Some((no_from, list)) if no_proxy_matches(&list, host) => {
-            tracing::info!("{host}: direct, {no_from} matches");
-        }
-        _ => tracing::info!("{host}: through the proxy from {from}, {}", proxy_for_log(&proxy)),
-    }
-}
-
-/// A proxy URL without its password.
-fn proxy_for_log(text: &str) -> String {
-    // reqwest takes `host:port` as http://host:port.
-    let full = if text.contains("://") {
-        text.to_string()
-    } else {
-        format!("http://{text}")
-    };
-    Url::parse(&full).map_or_else(|_| "(not a URL)".to_string(), |url| redact_url(&url))
+        .trim_end_matches(']')
 }
 
 /// NO_PROXY as curl and reqwest read it: `*`, or hosts and domains that
@@ -995,14 +947,6 @@ mod tests {
             assert!(!no_proxy_matches(list, host), "{host}");
         }
         assert!(no_proxy_matches("*", "anything"));
-        assert_eq!(
-            proxy_for_log("http://me:hunter2@proxy:3128"),
-            "http://me:REDACTED@proxy:3128/"
-        );
-        assert_eq!(
-            proxy_for_log("me:hunter2@proxy:3128"),
-            "http://me:REDACTED@proxy:3128/"
-        );
     }
 
     #[test]

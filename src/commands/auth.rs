@@ -10,7 +10,6 @@ use crate::auth::{self, api_key, endpoints, now, StoreKind, TokenStore};
 use crate::books::{Client, SearchParams};
 use crate::cli::{AuthArgs, AuthCommand, KeyCommand, LoginArgs};
 use crate::error::UsageError;
-use crate::http::Http;
 use crate::messages;
 use crate::output::records::{AuthStatus, Login};
 use crate::output::Output;
@@ -58,7 +57,7 @@ pub async fn login(ctx: &Context, args: &LoginArgs) -> anyhow::Result<()> {
             Box::new(move |url| crate::browser::open(url, browser.as_deref()))
         },
     };
-    let http = Http::new(EXCHANGE_TIMEOUT)?;
+    let http = ctx.http_with_timeout(EXCHANGE_TIMEOUT)?;
     let pending = login::login(&cs, &http, &options).await?;
     let creds = pending.creds.clone();
     if creds.refresh_token.is_none() {
@@ -123,7 +122,7 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
     }
     if let Some(c) = &creds {
         let token = c.refresh_token.as_ref().unwrap_or(&c.access_token);
-        let http = Http::new(s.timeout)?;
+        let http = ctx.http()?;
         let revoked = match &s.revoke_url {
             Ok(url) => endpoints::revoke(&http, url, token)
                 .await
@@ -197,7 +196,7 @@ async fn key_set(ctx: &Context) -> anyhow::Result<()> {
     let s = &ctx.settings;
     let key = read_key()?;
     // The cheapest call there is: one volume id, no cache, no login.
-    let client = Client::new(Http::new(s.timeout)?, s.api_base.clone(), Some(key.clone()), None);
+    let client = Client::new(ctx.http()?, s.api_base.clone(), Some(key.clone()), None);
     let probe = SearchParams {
         q: "isbn:9780441013593".into(),
         fields: Some("totalItems".into()),

@@ -122,10 +122,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         out.keep_volumes();
     }
     let ctx = Context::new(settings);
-    if matches!(
-        cli.command,
-        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Shelves(_)
-    ) {
+    // Commands that read public answers; shelf changes and login never do.
+    let reads_public = match &cli.command {
+        Command::Search(_) | Command::Show(_) | Command::Isbn(_) | Command::Identify(_) => true,
+        Command::Cite(_) | Command::Cover(_) => true,
+        Command::Shelves(args) => matches!(
+            args.action,
+            None | Some(ShelvesCommand::List { .. } | ShelvesCommand::Show { .. })
+        ),
+        _ => false,
+    };
+    if reads_public {
         ctx.open_cache_early();
     }
     let result = dispatch(&cli, &ctx, &mut out).await;
@@ -365,13 +372,19 @@ impl Context {
     }
 
     /// One HTTP client for the run (building one loads the root certificates).
-    fn http(&self) -> Result<Http, http::Error> {
+    pub fn http(&self) -> Result<Http, http::Error> {
         if let Some(http) = self.http.get() {
             return Ok(http.clone());
         }
-        let http = Http::new(self.settings.timeout)?
-            .with_proxies(self.settings.proxies.clone(), self.settings.no_proxy.clone());
+        let http = self.http_with_timeout(self.settings.timeout)?;
         Ok(self.http.get_or_init(|| http).clone())
+    }
+
+    /// A client of its own with another timeout (the login's token exchange),
+    /// with the same proxies.
+    pub fn http_with_timeout(&self, timeout: std::time::Duration) -> Result<Http, http::Error> {
+        let s = &self.settings;
+        Ok(Http::new(timeout)?.with_proxies(s.proxies.clone(), s.no_proxy.clone()))
     }
 
     /// The login, opened only when a request needs a token.
