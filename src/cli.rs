@@ -282,14 +282,61 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 fn long_help_footer() -> String {
+    footer("More: the README, `gbooks man` (or `man gbooks`) and `gbooks man COMMAND`.")
+}
+
+/// Exit codes, the environment and where to read more: the end of every
+/// `--help`, the top one's and each subcommand's.
+fn footer(more: &str) -> String {
     let mut text = String::from(
         "Exit codes: 0 success, 1 failure (including file-system errors), 2 usage, 3 not found, 4 authentication, 130 interrupted.\n\nEnvironment:\n",
     );
     for (name, what) in ENVIRONMENT {
         text.push_str(&format!("  {name}\n          {what}\n"));
     }
-    text.push_str("\nMore: the README, `gbooks man` (or `man gbooks`) and `gbooks man COMMAND`.");
+    text.push('\n');
+    text.push_str(more);
     text
+}
+
+impl Cli {
+    /// Parses the process's arguments with the footer on every subcommand's
+    /// `--help` as well; `-h` keeps each command's short note.
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut command = Cli::command();
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        for name in names {
+            command = command.mut_subcommand(name.clone(), |c| with_footer(c, &name));
+        }
+        let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
+        Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
+    }
+}
+
+fn with_footer(command: clap::Command, path: &str) -> clap::Command {
+    let more = format!(
+        "More: the README, `gbooks man {path}` and `man gbooks-{}`.",
+        path.replace(' ', "-")
+    );
+    let mut text = command
+        .get_after_help()
+        .map(|note| format!("{note}\n\n"))
+        .unwrap_or_default();
+    text.push_str(&footer(&more));
+    let mut command = command.after_long_help(text);
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in names {
+        let path = format!("{path} {name}");
+        command = command.mut_subcommand(name, |c| with_footer(c, &path));
+    }
+    command
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use gbooks::error::{self, exit};
 
 fn main() -> ExitCode {
@@ -13,7 +11,7 @@ fn main() -> ExitCode {
         report(info);
         std::process::exit(101);
     }));
-    let cli = match gbooks::cli::Cli::try_parse() {
+    let cli = match gbooks::cli::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;

@@ -48,6 +48,57 @@ fn usage_errors_are_one_line() {
     assert!(stdout(&out).contains("Usage: gbooks search"));
 }
 
+/// Every `--help`, nested ones too, ends with the exit codes, the
+/// environment and a pointer to that command's man page; `-h` stays short
+/// and keeps the command's own note.
+#[test]
+fn every_long_help_ends_with_the_environment_and_its_man_page() {
+    let sb = Sandbox::new();
+    for (args, page) in [
+        (&["--help"][..], "`gbooks man` (or `man gbooks`)"),
+        (
+            &["search", "--help"],
+            "`gbooks man search` and `man gbooks-search`",
+        ),
+        (
+            &["shelves", "add", "--help"],
+            "`gbooks man shelves add` and `man gbooks-shelves-add`",
+        ),
+        (
+            &["auth", "key", "set", "--help"],
+            "`gbooks man auth key set` and `man gbooks-auth-key-set`",
+        ),
+        (&["cover", "--help"], "`gbooks man cover` and `man gbooks-cover`"),
+    ] {
+        let out = sb.cmd(NOWHERE).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = stdout(&out);
+        let env = text
+            .find("Environment:")
+            .unwrap_or_else(|| panic!("{args:?}: {text}"));
+        assert!(
+            text[env..].contains("GBOOKS_API_KEY") && text[env..].contains("NO_PROXY"),
+            "{args:?}"
+        );
+        let last = text.trim_end().lines().last().unwrap();
+        assert!(
+            last.starts_with("More: the README") && last.contains(page),
+            "{args:?}: {last}"
+        );
+        let short = sb
+            .cmd(NOWHERE)
+            .args([&args[..args.len() - 1], &["-h"]].concat())
+            .output()
+            .unwrap();
+        assert!(!stdout(&short).contains("Environment:"), "{args:?} -h");
+    }
+    // A command's own note stays, above the footer.
+    let out = sb.cmd(NOWHERE).args(["cover", "--help"]).output().unwrap();
+    let text = stdout(&out);
+    let note = text.find("Exit status: 0 when every cover was saved").unwrap();
+    assert!(note < text.find("Environment:").unwrap());
+}
+
 #[tokio::test]
 async fn offsets_past_the_apis_range_are_usage_errors_not_panics() {
     let server = MockServer::start().await;
