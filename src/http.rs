@@ -8,6 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{header, Method, StatusCode};
 use url::Url;
 
+use crate::preconnect::Warm;
+
 use crate::secret::Secret;
 
 /// A request that got no HTTP answer. Never holds a URL: reqwest's messages
@@ -397,6 +399,7 @@ pub struct Http {
     gate: Arc<Gate>,
     proxies: Arc<Vec<Proxy>>,
     no_proxy: Arc<Vec<String>>,
+    warm: Warm,
 }
 
 impl Http {
@@ -408,6 +411,8 @@ impl Http {
             // and the Books API never needs to.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout);
+        let warm = Warm::default();
+        let client = client.connector_layer(crate::preconnect::Layer(warm.clone()));
         let client = with_system_roots(client).build().map_err(|e| Error::Transport {
             host: "the network".into(),
             detail: e.without_url().to_string(),
@@ -419,7 +424,29 @@ impl Http {
             gate: Arc::default(),
             proxies: Arc::default(),
             no_proxy: Arc::default(),
+            warm,
         })
+    }
+
+    /// Starts connecting to `url`'s server while the caller still waits for
+    /// what the request needs (a key or token from the keyring): its first
+    /// request then finds the connection made. Once a run, and only before
+    /// any other connection; the warm-up itself sends no request.
+    pub fn preconnect(&self, url: &Url) {
+        let mut origin = url.clone();
+        origin.set_path("/");
+        origin.set_query(None);
+        origin.set_fragment(None);
+        let _ = origin.set_username("");
+        let _ = origin.set_password(None);
+        let client = self.client.clone();
+        self.warm.start(move || async move {
+            tracing::debug!(
+                "connecting to {} while the credentials are read",
+                host_of(&origin)
+            );
+            let _ = client.head(origin).send().await;
+        });
     }
 
     /// The proxies reqwest takes from the environment (as config read

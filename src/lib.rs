@@ -54,6 +54,7 @@ pub(crate) mod http;
 pub(crate) mod messages;
 pub(crate) mod output;
 pub(crate) mod pager;
+pub(crate) mod preconnect;
 pub(crate) mod progress;
 pub(crate) mod sanitize;
 pub(crate) mod throttle;

@@ -26,6 +26,7 @@ const RANKS: &[(&str, u8)] = &[
     ("throttle", 10),
     ("books", 5),
     ("http", 4),
+    ("preconnect", 3),
     ("secret", 1),
     ("sanitize", 1),
     ("messages", 2),

@@ -25,6 +25,7 @@ mod open;
 mod pager;
 mod paging;
 mod pipes_and_signals;
+mod preconnect;
 mod progress;
 mod requests;
 mod screenshot;

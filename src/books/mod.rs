@@ -26,6 +26,16 @@ pub const DEFAULT_BASE: &str = "https://www.googleapis.com/books/v1";
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// An API key still being read (from the keyring), shared by every request.
+pub type PendingKey = futures_util::future::Shared<BoxFuture<'static, Option<Secret>>>;
+
+/// The API key: known, or still being read.
+#[derive(Clone)]
+enum Key {
+    Known(Option<Secret>),
+    Pending(PendingKey),
+}
+
 /// Where bearer tokens come from (the auth module's token store).
 pub trait TokenSource: Send + Sync {
     /// A valid access token, refreshed first if it is about to expire;
@@ -65,7 +75,7 @@ pub enum Access {
 pub struct Client {
     http: Http,
     base: Url,
-    api_key: Option<Secret>,
+    api_key: Key,
     country: Option<String>,
     tokens: Option<Arc<dyn TokenSource>>,
     cache: Option<Arc<dyn ResponseCache>>,
@@ -93,7 +103,7 @@ impl Client {
         Client {
             http,
             base,
-            api_key,
+            api_key: Key::Known(api_key),
             country,
             tokens: None,
             cache: None,
@@ -115,6 +125,31 @@ impl Client {
         if !self.anonymous.swap(true, std::sync::atomic::Ordering::SeqCst) {
             if let Some(notice) = &self.on_anonymous {
                 notice();
+            }
+        }
+    }
+
+    /// The API key from a lookup still under way (the keyring): requests
+    /// wait for it, and meanwhile connect and look in the cache.
+    pub fn with_pending_key(mut self, key: PendingKey) -> Client {
+        self.api_key = Key::Pending(key);
+        self
+    }
+
+    /// The API key, once it is known. While it is still being read, the
+    /// connection to `url`'s server is opened meanwhile, unless the cache
+    /// has the answer (`cached`), which needs no connection.
+    async fn api_key(&self, url: &Url, cached: impl FnOnce() -> bool) -> Option<Secret> {
+        match &self.api_key {
+            Key::Known(key) => key.clone(),
+            Key::Pending(key) => {
+                if let Some(key) = futures_util::FutureExt::now_or_never(key.clone()) {
+                    return key;
+                }
+                if !cached() {
+                    self.http.preconnect(url);
+                }
+                key.clone().await
             }
         }
     }
@@ -284,8 +319,20 @@ impl Client {
         let _ = plain.set_username("");
         let _ = plain.set_password(None);
         let mut bearer = None;
+        let cached = || {
+            read_cache
+                && method == Method::GET
+                && self
+                    .cache
+                    .as_ref()
+                    .is_some_and(|c| c.get(plain.as_str()).is_some())
+        };
+        let api_key = match access {
+            Access::Public | Access::Anonymous => self.api_key(&url, cached).await,
+            Access::Private => None,
+        };
         match access {
-            Access::Public | Access::Anonymous => match &self.api_key {
+            Access::Public | Access::Anonymous => match &api_key {
                 Some(key) => {
                     let query = match url.query() {
                         Some(q) => format!("{q}&key={}", query::encode(key.expose())),
@@ -300,6 +347,8 @@ impl Client {
                     && !self.anonymous.load(std::sync::atomic::Ordering::SeqCst) =>
                 {
                     if let Some(tokens) = &self.tokens {
+                        // Reading the login may wait on the keyring.
+                        self.http.preconnect(&url);
                         match tokens.token().await {
                             Ok(token) => bearer = token,
                             Err(e) => self.go_anonymous(&e),
@@ -310,6 +359,7 @@ impl Client {
             },
             Access::Private => {
                 let tokens = self.tokens.as_ref().ok_or(Error::NotLoggedIn)?;
+                self.http.preconnect(&url);
                 bearer = Some(
                     tokens
                         .token()
@@ -361,14 +411,13 @@ impl Client {
             });
         }
         let mut err = ApiError::from_body(reply.status, &reply.body);
-        let secrets: Vec<&Secret> = self
-            .api_key
+        let secrets: Vec<&Secret> = api_key
             .iter()
             .chain(bearer.as_ref())
             .chain(retried_with.as_ref())
             .collect();
         err.redact(&secrets);
-        err.sent = match (&bearer, &self.api_key) {
+        err.sent = match (&bearer, &api_key) {
             (Some(_), _) => Sent::Bearer,
             (None, Some(_)) if access != Access::Private => Sent::ApiKey,
             _ => Sent::Nothing,

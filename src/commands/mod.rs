@@ -39,7 +39,6 @@ use crate::output::template::Template;
 use crate::output::Output;
 use crate::output::{Format, NoteFiles, Notes};
 use crate::progress::Progress;
-use crate::secret::Secret;
 
 /// Runs one command line to completion: settings, the output, the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -134,6 +133,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     if reads_public {
         ctx.open_cache_early();
+        if ctx.settings.api_key.is_none() {
+            // The stored key is read while the client is built and the cache opened.
+            drop(ctx.api_key());
+        }
     }
     let result = dispatch(&cli, &ctx, &mut out).await;
     let kept = out.take_kept();
@@ -304,7 +307,7 @@ pub struct Context {
     opening: Mutex<Option<Opening>>,
     http: OnceLock<Http>,
     session: OnceLock<Arc<Session>>,
-    api_key: tokio::sync::OnceCell<Option<Secret>>,
+    api_key: OnceLock<books::PendingKey>,
 }
 
 impl Context {
@@ -315,7 +318,7 @@ impl Context {
             opening: Mutex::new(None),
             http: OnceLock::new(),
             session: OnceLock::new(),
-            api_key: tokio::sync::OnceCell::new(),
+            api_key: OnceLock::new(),
         }
     }
 
@@ -410,11 +413,14 @@ impl Context {
         let client = Client::new(
             self.http()?,
             s.api_base.clone(),
-            self.api_key().await,
+            s.api_key.clone(),
             s.country.clone(),
-        )
-        .with_tokens(self.session()?)
-        .on_anonymous(Arc::new(|| {
+        );
+        let client = match s.api_key {
+            Some(_) => client,
+            None => client.with_pending_key(self.api_key()),
+        };
+        let client = client.with_tokens(self.session()?).on_anonymous(Arc::new(|| {
             // Once per run, however many clients the command makes.
             static WARNED: std::sync::Once = std::sync::Once::new();
             WARNED.call_once(|| {
@@ -432,28 +438,37 @@ impl Context {
         Ok(Fetcher::new(self.http()?, self.response_cache()))
     }
 
-    /// The API key: --api-key, GBOOKS_API_KEY, the stored key, then
-    /// config.toml's; the store is read at most once a run, and only when
-    /// neither of the first two is set.
-    pub async fn api_key(&self) -> Option<Secret> {
+    /// The API key when neither --api-key nor GBOOKS_API_KEY gives one: the
+    /// stored key, else config.toml's. The store is read at most once a run,
+    /// on a task of its own: requests connect while it answers.
+    pub fn api_key(&self) -> books::PendingKey {
         self.api_key
-            .get_or_init(|| async {
+            .get_or_init(|| {
                 let s = &self.settings;
-                if s.api_key.is_some() {
-                    return s.api_key.clone();
-                }
-                match crate::auth::api_key::load(s.token_store, &s.config_dir).await {
-                    Ok(Some((key, _))) => return Some(key),
-                    Ok(None) => {}
-                    Err(e) => crate::messages::warn(&format!(
-                        "cannot read the stored API key ({e}); going on without it"
-                    )),
-                }
-                let key = s.file_api_key.clone()?;
-                warn_once_about_file_key(&s.config_dir);
-                Some(key)
+                let (kind, dir, file_key) = (s.token_store, s.config_dir.clone(), s.file_api_key.clone());
+                let lookup = async move {
+                    match crate::auth::api_key::load(kind, &dir).await {
+                        Ok(Some((key, _))) => return Some(key),
+                        Ok(None) => {}
+                        Err(e) => crate::messages::warn(&format!(
+                            "cannot read the stored API key ({e}); going on without it"
+                        )),
+                    }
+                    let key = file_key?;
+                    warn_once_about_file_key(&dir);
+                    Some(key)
+                };
+                // Spawned, so the keyring is asked now rather than when a
+                // request first waits for the answer.
+                let task = match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => {
+                        let task = runtime.spawn(lookup);
+                        Box::pin(async move { task.await.unwrap_or(None) }) as books::BoxFuture<'static, _>
+                    }
+                    _ => Box::pin(lookup),
+                };
+                futures_util::FutureExt::shared(task)
             })
-            .await
             .clone()
     }
 
