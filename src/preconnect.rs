@@ -157,9 +157,14 @@ where
                 state.used = true;
                 match take(&mut state, &key) {
                     Some(conn) => Role::Take(conn),
-                    None => match &state.warming {
-                        Some((origin, wait)) if *origin == key => Role::Wait(wait.clone()),
-                        _ => Role::Connect,
+                    // One request waits for the warm connection; others
+                    // connect at once rather than queue behind it.
+                    None => match state.warming.take() {
+                        Some((origin, wait)) if origin == key => Role::Wait(wait),
+                        other => {
+                            state.warming = other;
+                            Role::Connect
+                        }
                     },
                 }
             }
@@ -219,6 +224,7 @@ mod tests {
     /// number, and takes as long as `gate` says.
     #[derive(Clone)]
     struct Counting {
+        started: Arc<AtomicUsize>,
         made: Arc<AtomicUsize>,
         gate: watch::Receiver<bool>,
     }
@@ -233,6 +239,7 @@ mod tests {
         }
 
         fn call(&mut self, origin: String) -> Self::Future {
+            self.started.fetch_add(1, Ordering::SeqCst);
             let made = self.made.clone();
             let mut gate = self.gate.clone();
             Box::pin(async move {
@@ -243,14 +250,24 @@ mod tests {
     }
 
     fn connector(open: bool) -> (Connector<Counting>, Warm, Arc<AtomicUsize>, watch::Sender<bool>) {
+        let (c, warm, _, made, gate) = counted(open);
+        (c, warm, made, gate)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn counted(
+        open: bool,
+    ) -> (Connector<Counting>, Warm, Arc<AtomicUsize>, Arc<AtomicUsize>, watch::Sender<bool>) {
+        let started = Arc::new(AtomicUsize::new(0));
         let made = Arc::new(AtomicUsize::new(0));
         let (gate, wait) = watch::channel(open);
         let warm = Warm::default();
         let c = Layer(warm.clone()).layer(Counting {
+            started: started.clone(),
             made: made.clone(),
             gate: wait,
         });
-        (c, warm, made, gate)
+        (c, warm, started, made, gate)
     }
 
     /// Warms up through the connector as a client would.
@@ -287,6 +304,26 @@ mod tests {
         gate.send(true).unwrap();
         assert_eq!(request.await.unwrap(), ("a".to_string(), 1));
         assert_eq!(made.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn only_one_request_waits_for_the_warm_up() {
+        let (c, warm, started, made, gate) = counted(false);
+        warm_up(&warm, &c, "a");
+        tokio::task::yield_now().await;
+        assert_eq!(started.load(Ordering::SeqCst), 1, "the warm-up is connecting");
+        let spawn = |c: &Connector<Counting>| {
+            let mut c = c.clone();
+            tokio::spawn(async move { c.call("a".to_string()).await.unwrap() })
+        };
+        let (first, second) = (spawn(&c), spawn(&c));
+        tokio::task::yield_now().await;
+        // The first waits for the warm connection; the second connects now.
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        gate.send(true).unwrap();
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        assert_ne!(first.1, second.1, "two connections, one each");
+        assert_eq!(made.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
