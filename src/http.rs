@@ -429,8 +429,8 @@ impl Http {
     }
 
     /// Starts connecting to `url`'s server while the caller still waits for
-    /// what the request needs (a key or token from the keyring): its first
-    /// request then finds the connection made. Once a run, and only before
+    /// what the request needs (a key or token from the keyring, a new cache):
+    /// its first request then finds the connection made. Once a run, and only before
     /// any other connection; the warm-up itself sends no request.
     pub fn preconnect(&self, url: &Url) {
         let mut origin = url.clone();
@@ -441,10 +441,7 @@ impl Http {
         let _ = origin.set_password(None);
         let client = self.client.clone();
         self.warm.start(move || async move {
-            tracing::debug!(
-                "connecting to {} while the credentials are read",
-                host_of(&origin)
-            );
+            tracing::debug!("connecting to {} ahead of the first request", host_of(&origin));
             let _ = client.head(origin).send().await;
         });
     }

@@ -257,7 +257,13 @@ mod tests {
     #[allow(clippy::type_complexity)]
     fn counted(
         open: bool,
-    ) -> (Connector<Counting>, Warm, Arc<AtomicUsize>, Arc<AtomicUsize>, watch::Sender<bool>) {
+    ) -> (
+        Connector<Counting>,
+        Warm,
+        Arc<AtomicUsize>,
+        Arc<AtomicUsize>,
+        watch::Sender<bool>,
+    ) {
         let started = Arc::new(AtomicUsize::new(0));
         let made = Arc::new(AtomicUsize::new(0));
         let (gate, wait) = watch::channel(open);

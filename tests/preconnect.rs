@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::fake::{Call, FakeApi, Reply};
+use crate::support::{volume, Sandbox};
 use gbooks::books::{BoxFuture, Client, Http, ResponseCache, SearchParams, TokenError, TokenSource};
 use gbooks::secret::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -187,4 +189,26 @@ async fn a_cached_answer_opens_no_connection_while_the_key_is_read() {
     client.search(&params(), 0, 10).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(*server.accepted.borrow(), 0, "a cache hit touches no network");
+}
+
+/// Through the binary: the stored key (here in the file store) is read on a
+/// task of its own, the first run creates the cache meanwhile, and still
+/// the search is one request on one connection, with the key; the same
+/// search again comes from the cache and opens no connection at all.
+#[tokio::test]
+async fn a_search_with_a_stored_key_is_one_connection_and_a_rerun_none() {
+    let fake = FakeApi::start(|_: Call| async {
+        Reply::ok(&serde_json::json!({ "totalItems": 1, "items": [volume("v1", "Dune")] }))
+    });
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.config_dir()).unwrap();
+    std::fs::write(sb.config_dir().join("api_key"), "stored-k3y\n").unwrap();
+    for run in 0..2 {
+        let out = sb.cmd(&fake.api()).args(["search", "dune"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Dune"));
+        assert_eq!(fake.calls().len(), 1, "run {run}: {:?}", fake.calls());
+        assert_eq!(fake.connections(), 1, "run {run}: one connection in all");
+    }
+    assert_eq!(fake.calls()[0].param("key"), Some("stored-k3y"));
 }

@@ -427,10 +427,39 @@ impl Context {
                 crate::messages::warn("your login has expired; going on without it — run gbooks login")
             });
         }));
-        Ok(match self.response_cache() {
+        Ok(match self.cache_meanwhile(client.http(), &s.api_base).await {
             Some(cache) => client.with_cache(cache),
             None => client,
         })
+    }
+
+    /// The cache, for a client about to ask `base`. A first run creates
+    /// the file (several milliseconds, and every answer is a miss): while
+    /// its thread is still at it, the connection to `base` opens meanwhile.
+    async fn cache_meanwhile(&self, http: &Http, base: &url::Url) -> Option<Arc<crate::cache::Cache>> {
+        let new = || {
+            let dir = self.settings.cache.dir.as_ref();
+            dir.is_some_and(|d| !d.join(crate::cache::FILE_NAME).exists())
+        };
+        let opening = {
+            let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+            match opening.take() {
+                // Started and not done: wait for it without blocking the runtime.
+                Some(o) if o.claimed.load(Ordering::Acquire) && !o.handle.is_finished() && new() => Some(o),
+                other => {
+                    *opening = other;
+                    None
+                }
+            }
+        };
+        let Some(o) = opening else {
+            return self.response_cache();
+        };
+        http.preconnect(base);
+        let opened = tokio::task::spawn_blocking(move || o.handle.join().unwrap_or(None))
+            .await
+            .unwrap_or(None);
+        self.cache.get_or_init(|| opened).clone()
     }
 
     /// Downloads covers, through the cache of this run.

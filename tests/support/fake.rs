@@ -92,6 +92,7 @@ pub struct FakeApi {
     addr: SocketAddr,
     scheme: &'static str,
     log: Log,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -128,6 +129,8 @@ impl FakeApi {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handler = Arc::new(handler);
         let counter = Arc::new(Mutex::new(0usize));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = connections.clone();
         let thread_log = log.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -142,6 +145,7 @@ impl FakeApi {
                         let Ok((stream, _)) = listener.accept().await else {
                             continue;
                         };
+                        accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let (handler, log, counter, tls) =
                             (handler.clone(), thread_log.clone(), counter.clone(), tls.clone());
                         tokio::spawn(async move {
@@ -178,6 +182,7 @@ impl FakeApi {
             addr,
             scheme,
             log,
+            connections,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -190,6 +195,11 @@ impl FakeApi {
     /// The base URL a client uses.
     pub fn api(&self) -> String {
         format!("{}/books/v1", self.uri())
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn events(&self) -> Vec<Event> {
