@@ -317,6 +317,34 @@ async fn isbn_covers_are_named_by_isbn() {
     server.verify().await;
 }
 
+/// `identify --covers DIR`: the candidates listed, or the one `--best`
+/// picked, named by volume id as in the list.
+#[tokio::test]
+async fn identify_saves_the_covers_of_what_it_prints() {
+    let server = MockServer::start().await;
+    let isbn = isbn13("978044101359");
+    let mut v = volume_with("E1", &server, &[("thumbnail", "/img/e")]);
+    v["volumeInfo"]["title"] = json!("Dune");
+    v["volumeInfo"]["industryIdentifiers"] = json!([{ "type": "ISBN_13", "identifier": isbn }]);
+    mount_json(&server, "/books/v1/volumes", volumes(vec![v])).await;
+    serve(&server, "/img/e", 200, image("cover.jpg"), 2).await;
+    let sb = Sandbox::new();
+    for (dir, args) in [("best", &["--best"][..]), ("list", &["--json"][..])] {
+        let out = run(sb
+            .cmd(&api(&server))
+            .args(["identify", "--isbn", &isbn, "--covers", dir, "--no-cache"])
+            .args(args))
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("E1") || stdout(&out).contains("Dune"),
+            "{args:?}"
+        );
+        assert_eq!(files(&sb.dir.path().join(dir)), ["E1.jpg"], "{args:?}");
+    }
+    server.verify().await;
+}
+
 /// Variables set for a run.
 type Env = Vec<(&'static str, &'static str)>;
 

@@ -366,6 +366,12 @@ impl Output {
 
     /// One volume in detail.
     pub fn volume(&mut self, v: &Volume) -> io::Result<()> {
+        if let Some(kept) = self.kept.as_mut() {
+            kept.push(Kept {
+                volume: v.clone(),
+                isbn: None,
+            });
+        }
         if self.notes.is_some() {
             return self.note(v);
         }
