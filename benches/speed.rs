@@ -637,6 +637,81 @@ fn relay(client: std::net::TcpStream, backend: SocketAddr, rtt: Duration) {
     let _ = to_client.shutdown(std::net::Shutdown::Write);
 }
 
+/// The 400 lookups as a client that does nothing but them: one thread,
+/// 8 TLS connections at once, 50 requests on each, answers read and
+/// dropped. Its time, or `None` if a request failed.
+fn minimal_batch(addr: SocketAddr, ca_pem: &str, isbns: &[String]) -> Option<f64> {
+    use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+    use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).ok()?).ok()?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let started = Instant::now();
+    let all = runtime.block_on(async {
+        let tasks: Vec<_> = isbns
+            .chunks(isbns.len().div_ceil(8))
+            .map(|chunk| {
+                let (connector, chunk) = (connector.clone(), chunk.to_vec());
+                tokio::spawn(async move {
+                    let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+                    tcp.set_nodelay(true).ok()?;
+                    let name = ServerName::IpAddress(addr.ip().into());
+                    let mut tls = connector.connect(name, tcp).await.ok()?;
+                    let mut buf = Vec::new();
+                    let mut chunk_buf = [0u8; 16 * 1024];
+                    for isbn in chunk {
+                        let request = format!(
+                            "GET /books/v1/volumes?q=isbn:{isbn}&startIndex=0&maxResults=5 HTTP/1.1\r\nhost: {addr}\r\n\r\n"
+                        );
+                        tls.write_all(request.as_bytes()).await.ok()?;
+                        let end = loop {
+                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            let n = tls.read(&mut chunk_buf).await.ok()?;
+                            if n == 0 {
+                                return None;
+                            }
+                            buf.extend_from_slice(&chunk_buf[..n]);
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())?;
+                        while buf.len() < end + length {
+                            let n = tls.read(&mut chunk_buf).await.ok()?;
+                            if n == 0 {
+                                return None;
+                            }
+                            buf.extend_from_slice(&chunk_buf[..n]);
+                        }
+                        buf.drain(..end + length);
+                    }
+                    Some(())
+                })
+            })
+            .collect();
+        let mut all = true;
+        for task in tasks {
+            all &= matches!(task.await, Ok(Some(())));
+        }
+        all
+    });
+    all.then(|| started.elapsed().as_secs_f64())
+}
+
 /// The median round trip through a slow network of `rtt_ms`: 500 bytes
 /// out to an echo server and back, 30 times on one connection.
 fn measured_rtt(rtt_ms: u64) -> f64 {
@@ -973,6 +1048,26 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
         Target::Floor(1.05),
         note,
     );
+    // The same requests from a client that does nothing else: what the
+    // slow network and the server cost on their own.
+    let minimal: Vec<f64> = (0..runs)
+        .filter_map(|_| minimal_batch(net.addr, &ca_pem, &isbns))
+        .collect();
+    if minimal.is_empty() {
+        report.note("400 ISBNs, a minimal client", "skipped: its runs failed");
+    } else {
+        let m = median(minimal);
+        report.note(
+            "400 ISBNs, a minimal client",
+            &format!(
+                "{:>8.1} ms   floor {:>7.1} ms {:>5.2}x   gbooks {:.2}x the minimal client (which starts no process)",
+                m * 1000.0,
+                52.0 * rtt * 1000.0,
+                m / (52.0 * rtt),
+                ours / m
+            ),
+        );
+    }
 
     // --limit 200: the first page, then the other four at once (one on the
     // first connection, three on new ones).
