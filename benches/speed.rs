@@ -644,7 +644,9 @@ fn minimal_batch(addr: SocketAddr, ca_pem: &str, isbns: &[String]) -> Option<f64
     use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
     use tokio_rustls::rustls::{ClientConfig, RootCertStore};
     let mut roots = RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).ok()?).ok()?;
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).ok()?)
+        .ok()?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -1018,7 +1020,10 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                 cmd(&fresh(format!("tls-batch-{i}"))).args(["isbn", "--jobs", "8"]),
                 input.as_bytes(),
             );
-            (r, server.served() - before == 400 && server.connections() - opened == 8)
+            (
+                r,
+                server.served() - before == 400 && server.connections() - opened == 8,
+            )
         },
         |_| {
             curl(
@@ -1087,7 +1092,10 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                 cmd(&fresh(format!("tls-paging-{i}"))).args(["search", "dune", "--limit", "200"]),
                 b"",
             );
-            (r, server.served() - before == 5 && server.connections() - opened == 4)
+            (
+                r,
+                server.served() - before == 5 && server.connections() - opened == 4,
+            )
         },
         |_| {
             let a = curl(&bundle, &["-o", "/dev/null", &first])?;

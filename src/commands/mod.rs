@@ -39,6 +39,7 @@ use crate::output::template::Template;
 use crate::output::Output;
 use crate::output::{Format, NoteFiles, Notes};
 use crate::progress::Progress;
+use crate::secret::Secret;
 
 /// Runs one command line to completion: settings, the output, the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -475,8 +476,24 @@ impl Context {
             .get_or_init(|| {
                 let s = &self.settings;
                 let (kind, dir, file_key) = (s.token_store, s.config_dir.clone(), s.file_api_key.clone());
-                let lookup = async move {
-                    match crate::auth::api_key::load(kind, &dir).await {
+                // Spawned, so the keyring is asked now rather than when a
+                // request first waits for the answer.
+                let lookup = {
+                    let dir = dir.clone();
+                    async move { crate::auth::api_key::load(kind, &dir).await }
+                };
+                let stored = match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => {
+                        let task = runtime.spawn(lookup);
+                        Box::pin(async move { task.await.unwrap_or(Ok(None)) })
+                            as books::BoxFuture<'static, _>
+                    }
+                    Err(_) => Box::pin(lookup),
+                };
+                // Said when the first request waits for the key, in order
+                // with the run's other messages, not whenever the lookup ends.
+                let key: books::BoxFuture<'static, Option<Secret>> = Box::pin(async move {
+                    match stored.await {
                         Ok(Some((key, _))) => return Some(key),
                         Ok(None) => {}
                         Err(e) => crate::messages::warn(&format!(
@@ -486,17 +503,8 @@ impl Context {
                     let key = file_key?;
                     warn_once_about_file_key(&dir);
                     Some(key)
-                };
-                // Spawned, so the keyring is asked now rather than when a
-                // request first waits for the answer.
-                let task = match tokio::runtime::Handle::try_current() {
-                    Ok(runtime) => {
-                        let task = runtime.spawn(lookup);
-                        Box::pin(async move { task.await.unwrap_or(None) }) as books::BoxFuture<'static, _>
-                    }
-                    _ => Box::pin(lookup),
-                };
-                futures_util::FutureExt::shared(task)
+                });
+                futures_util::FutureExt::shared(key)
             })
             .clone()
     }
