@@ -514,7 +514,6 @@ impl Http {
     /// Sends a request with retries. Error statuses come back as a `Reply`;
     /// only transport failures are errors here.
     pub async fn send(&self, method: Method, url: &Url, bearer: Option<&Secret>) -> Result<Reply, Error> {
-        let host = url.host_str().unwrap_or("the server").to_string();
         if bearer.is_some() || has_secret_param(url) {
             check_secure(url)?;
         }
@@ -594,27 +593,32 @@ impl Http {
                             );
                             tokio::time::sleep(wait).await;
                         }
-                        None => {
-                            return Err(if tls == Some(TlsFailure::NotTls) {
-                                Error::NotTls { host }
-                            } else if let Some((proxy, variable)) = self.refusing_proxy(url, &err) {
-                                Error::Proxy { proxy, variable }
-                            } else if err.is_timeout() {
-                                Error::Timeout {
-                                    host,
-                                    attempts: attempt,
-                                    total: first.elapsed().as_secs_f64(),
-                                    each: self.timeout.as_secs_f64(),
-                                }
-                            } else {
-                                Error::Transport {
-                                    host,
-                                    detail: describe(&err),
-                                }
-                            })
-                        }
+                        None => return Err(self.failure(url, &err, attempt, first)),
                     }
                 }
+            }
+        }
+    }
+
+    /// What a request to `url` that failed for good, after `attempts`
+    /// since `first`, tells the caller.
+    fn failure(&self, url: &Url, err: &reqwest::Error, attempts: u32, first: Instant) -> Error {
+        let host = url.host_str().unwrap_or("the server").to_string();
+        if tls_failure(err) == Some(TlsFailure::NotTls) {
+            Error::NotTls { host }
+        } else if let Some((proxy, variable)) = self.refusing_proxy(url, err) {
+            Error::Proxy { proxy, variable }
+        } else if err.is_timeout() {
+            Error::Timeout {
+                host,
+                attempts,
+                total: first.elapsed().as_secs_f64(),
+                each: self.timeout.as_secs_f64(),
+            }
+        } else {
+            Error::Transport {
+                host,
+                detail: describe(err),
             }
         }
     }
@@ -639,19 +643,7 @@ impl Http {
             }
             Err(err) => {
                 tracing::info!("GET {} -> {} after {elapsed} ms", redact_url(url), describe(&err));
-                Err(if err.is_timeout() {
-                    Error::Timeout {
-                        host,
-                        attempts: 1,
-                        total: started.elapsed().as_secs_f64(),
-                        each: self.timeout.as_secs_f64(),
-                    }
-                } else {
-                    Error::Transport {
-                        host,
-                        detail: describe(&err),
-                    }
-                })
+                Err(self.failure(url, &err, 1, started))
             }
         }
     }
