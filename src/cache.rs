@@ -154,21 +154,13 @@ impl Cache {
             return (now.saturating_sub(*stored_at) < self.ttl_ms).then(|| body.clone());
         }
         let conn = st.conn.as_ref()?;
-        let row = conn
-            .prepare_cached("SELECT body, stored_at, used_at FROM responses WHERE key = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([key], |r| {
-                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                })
-                .optional()
-            });
+        let row = read_entry(
+            conn,
+            "SELECT body, stored_at, used_at FROM responses WHERE key = ?1",
+            key,
+        );
         match row {
-            // An entry from the future (a clock that was wrong, year 10000)
-            // is stale, not fresh forever.
-            Ok(Some((body, stored_at, used_at)))
-                if stored_at <= now.saturating_add(FUTURE_SLACK_MS)
-                    && now.saturating_sub(stored_at) < self.ttl_ms =>
-            {
+            Ok(Some((body, stored_at, used_at))) if self.fresh(stored_at, now) => {
                 if now.saturating_sub(used_at) >= TOUCH_AFTER_MS {
                     st.touched.push((key.to_string(), now));
                 }
@@ -180,6 +172,13 @@ impl Cache {
                 None
             }
         }
+    }
+
+    /// Whether an entry stored at `stored_at` is still good at `now`. One
+    /// from the future (a clock that was wrong, year 10000) is stale, not
+    /// fresh forever.
+    fn fresh(&self, stored_at: i64, now: i64) -> bool {
+        stored_at <= now.saturating_add(FUTURE_SLACK_MS) && now.saturating_sub(stored_at) < self.ttl_ms
     }
 
     /// Stores an answer for `key` at time `now` (ms since the epoch): kept
@@ -449,16 +448,13 @@ impl Cache {
     pub fn cover_get_at(&self, url: &str, now: i64) -> Option<Vec<u8>> {
         let mut st = self.lock();
         let conn = st.conn.as_ref()?;
-        let row = conn
-            .prepare_cached("SELECT body, stored_at, used_at FROM covers WHERE url = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([url], |r| {
-                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                })
-                .optional()
-            });
+        let row = read_entry(
+            conn,
+            "SELECT body, stored_at, used_at FROM covers WHERE url = ?1",
+            url,
+        );
         match row {
-            Ok(Some((body, stored_at, used_at))) if now.saturating_sub(stored_at) < self.ttl_ms => {
+            Ok(Some((body, stored_at, used_at))) if self.fresh(stored_at, now) => {
                 if now.saturating_sub(used_at) >= TOUCH_AFTER_MS {
                     let _ = conn.execute("UPDATE covers SET used_at = ?1 WHERE url = ?2", params![now, url]);
                 }
@@ -502,6 +498,13 @@ impl Cache {
     pub fn cover_put(&self, url: &str, body: &[u8]) {
         self.cover_put_at(url, body, now_ms(), COVER_MAX_BYTES)
     }
+}
+
+/// The body, stored_at and used_at of one entry, by the `sql` given.
+fn read_entry(conn: &Connection, sql: &str, key: &str) -> rusqlite::Result<Option<(Vec<u8>, i64, i64)>> {
+    conn.prepare_cached(sql)?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
 }
 
 fn no_covers_yet(err: &rusqlite::Error) -> bool {
@@ -975,6 +978,25 @@ mod tests {
         assert_eq!(cache.stats_at(t0).unwrap().entries, 1);
         assert_eq!(cache.clear().unwrap(), (5, 10 + 400));
         assert_eq!(cache.cover_get_at("u5", t0 + HOUR / 2), None);
+    }
+
+    #[test]
+    fn an_entry_from_the_future_is_stale_answers_and_covers_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = open_ttl(dir.path(), Duration::from_secs(3600), 1 << 20);
+        let now = 1_000 * HOUR;
+        // Written by a clock a day ahead.
+        cache.put_at("answer", b"json", now + 24 * HOUR);
+        cache.flush();
+        cache.cover_put_at("u", b"jpeg", now + 24 * HOUR, 1 << 20);
+        assert_eq!(cache.get_at("answer", now), None);
+        assert_eq!(cache.cover_get_at("u", now), None);
+        // A minute's drift is still fresh.
+        cache.put_at("answer", b"json", now + 30_000);
+        cache.flush();
+        cache.cover_put_at("u", b"jpeg", now + 30_000, 1 << 20);
+        assert!(cache.get_at("answer", now).is_some());
+        assert!(cache.cover_get_at("u", now).is_some());
     }
 
     #[test]
