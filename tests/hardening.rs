@@ -64,6 +64,24 @@ impl RawServer {
     }
 }
 
+/// The user's shelves, as the API lists them.
+async fn mount_shelves(api_server: &MockServer) {
+    mount_json(
+        api_server,
+        "/books/v1/mylibrary/bookshelves",
+        fixture_json("shelves_mine.json"),
+    )
+    .await;
+}
+
+/// A sandbox logged in at `fake` with an access token that has expired.
+fn expired_login(fake: &OAuthFake) -> Sandbox {
+    let sb = Sandbox::new();
+    fake.install_client_secret(&sb);
+    sb.write_credentials(STALE, -10, Some(REFRESH));
+    sb
+}
+
 /// Chunks of zeros, forever (until gbooks hangs up).
 async fn endless(mut stream: tokio::net::TcpStream) {
     let chunk = vec![b'0'; 64 * 1024];
@@ -327,12 +345,7 @@ async fn files_get_modes_only_when_gbooks_makes_them() {
     let fake = OAuthFake::start().await;
     let api_server = MockServer::start().await;
     mount_json(&api_server, "/books/v1/volumes", fixture_json("search_dune.json")).await;
-    mount_json(
-        &api_server,
-        "/books/v1/mylibrary/bookshelves",
-        fixture_json("shelves_mine.json"),
-    )
-    .await;
+    mount_shelves(&api_server).await;
 
     let sb = Sandbox::new();
     let shared = sb.dir.path().join("shared");
@@ -388,9 +401,7 @@ async fn files_get_modes_only_when_gbooks_makes_them() {
     assert_eq!(mode(&sb.cache_dir().join("cache.db")), 0o600);
 
     // A lock file planted as a symlink is not followed.
-    let sb = Sandbox::new();
-    fake.install_client_secret(&sb);
-    sb.write_credentials(STALE, -10, Some(REFRESH));
+    let sb = expired_login(&fake);
     let target = sb.dir.path().join("elsewhere");
     std::os::unix::fs::symlink(&target, sb.config_dir().join(".refresh.lock")).unwrap();
     let out = run(sb.cmd(&api(&api_server)).arg("shelves")).await;
@@ -404,15 +415,8 @@ async fn files_get_modes_only_when_gbooks_makes_them() {
 async fn a_refreshed_token_that_cannot_be_saved_is_used_with_one_warning() {
     let fake = OAuthFake::start().await;
     let api_server = MockServer::start().await;
-    mount_json(
-        &api_server,
-        "/books/v1/mylibrary/bookshelves",
-        fixture_json("shelves_mine.json"),
-    )
-    .await;
-    let sb = Sandbox::new();
-    fake.install_client_secret(&sb);
-    sb.write_credentials(STALE, -10, Some(REFRESH));
+    mount_shelves(&api_server).await;
+    let sb = expired_login(&fake);
     // The write lock cannot be opened: as a full disk, the save fails.
     std::fs::create_dir(sb.config_dir().join(".credentials.lock")).unwrap();
     let out = run(sb.cmd(&api(&api_server)).arg("shelves")).await;
@@ -608,16 +612,9 @@ async fn login_logout_and_refresh_never_undo_each_other() {
     let fake = OAuthFake::start().await;
     fake.set(|s| s.refresh_delay = Duration::from_millis(1500));
     let api_server = MockServer::start().await;
-    mount_json(
-        &api_server,
-        "/books/v1/mylibrary/bookshelves",
-        fixture_json("shelves_mine.json"),
-    )
-    .await;
+    mount_shelves(&api_server).await;
 
-    let sb = Sandbox::new();
-    fake.install_client_secret(&sb);
-    sb.write_credentials(STALE, -10, Some(REFRESH));
+    let sb = expired_login(&fake);
     let mut refreshing = sb.cmd(&api(&api_server));
     refreshing.arg("shelves");
     let refreshing = tokio::task::spawn_blocking(move || refreshing.output().unwrap());
@@ -636,9 +633,7 @@ async fn login_logout_and_refresh_never_undo_each_other() {
     );
 
     // A new login while the old one refreshes.
-    let sb = Sandbox::new();
-    fake.install_client_secret(&sb);
-    sb.write_credentials(STALE, -10, Some(REFRESH));
+    let sb = expired_login(&fake);
     let before = fake.refreshes();
     let mut refreshing = sb.cmd(&api(&api_server));
     refreshing.arg("shelves");
