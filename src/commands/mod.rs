@@ -438,22 +438,16 @@ impl Context {
     /// the file (several milliseconds, and every answer is a miss): while
     /// its thread is still at it, the connection to `base` opens meanwhile.
     async fn cache_meanwhile(&self, http: &Http, base: &url::Url) -> Option<Arc<crate::cache::Cache>> {
-        let new = || {
-            let dir = self.settings.cache.dir.as_ref();
-            dir.is_some_and(|d| !d.join(crate::cache::FILE_NAME).exists())
-        };
-        let opening = {
-            let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
-            match opening.take() {
-                // Started and not done: wait for it without blocking the runtime.
-                Some(o) if o.claimed.load(Ordering::Acquire) && !o.handle.is_finished() && new() => Some(o),
-                other => {
-                    *opening = other;
-                    None
-                }
-            }
-        };
-        let Some(o) = opening else {
+        let dir = self.settings.cache.dir.as_ref();
+        let creating = dir.is_some_and(|d| !d.join(crate::cache::FILE_NAME).exists());
+        // Started and not done: waited for off the runtime, which connects meanwhile.
+        let busy = creating
+            .then(|| {
+                let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+                opening.take_if(|o| o.claimed.load(Ordering::Acquire) && !o.handle.is_finished())
+            })
+            .flatten();
+        let Some(o) = busy else {
             return self.response_cache();
         };
         http.preconnect(base);
