@@ -140,7 +140,7 @@ async fn echoing_api() -> MockServer {
             let auth = authorization(req).unwrap_or_default();
             let status = if req.url.path().contains("/mylibrary/") { 401 } else { 403 };
             // Each credential whole, cut to 12 characters, and percent-encoded.
-            let key = req.url.query_pairs().find(|(k, _)| k == "key").map(|(_, v)| v.into_owned());
+            let key = sent_key(req);
             let token = auth.strip_prefix("Bearer ").map(str::to_string);
             let mut parts = Vec::new();
             for secret in key.iter().chain(token.iter()) {
@@ -298,12 +298,7 @@ async fn a_credential_quoted_in_a_200_answer_never_shows() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(|req: &wiremock::Request| {
-            let key = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "key")
-                .map(|(_, v)| v.into_owned());
-            let echoed = key.or_else(|| authorization(req)).unwrap_or_default();
+            let echoed = sent_key(req).or_else(|| authorization(req)).unwrap_or_default();
             ResponseTemplate::new(200).set_body_json(serde_json::json!({ "items": format!("echo {echoed}") }))
         })
         .mount(&server)
@@ -337,12 +332,7 @@ async fn a_secret_across_the_cut_of_an_error_body_never_leaks_in_part() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(|req: &wiremock::Request| {
-            let key = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "key")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
+            let key = sent_key(req).unwrap_or_default();
             ResponseTemplate::new(404)
                 .insert_header("content-type", "text/plain")
                 .set_body_string(format!("{} {key} and more text after it", "x".repeat(110)))

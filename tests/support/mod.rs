@@ -249,6 +249,14 @@ pub fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// The Authorization header a request carried.
+/// The `key` parameter a request carried.
+pub fn sent_key(req: &wiremock::Request) -> Option<String> {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == "key")
+        .map(|(_, v)| v.into_owned())
+}
+
 pub fn authorization(req: &wiremock::Request) -> Option<String> {
     req.headers
         .get("authorization")
