@@ -165,9 +165,10 @@ async fn the_connection_opens_while_the_login_is_read() {
 
 #[tokio::test]
 async fn a_cached_answer_opens_no_connection_while_the_key_is_read() {
-    struct Kept(Mutex<Option<Vec<u8>>>);
+    struct Kept(Mutex<Option<Vec<u8>>>, AtomicUsize);
     impl ResponseCache for Kept {
         fn get(&self, _: &str) -> Option<Vec<u8>> {
+            self.1.fetch_add(1, Ordering::SeqCst);
             self.0.lock().unwrap().clone()
         }
         fn put(&self, _: &str, body: &[u8]) {
@@ -182,13 +183,17 @@ async fn a_cached_answer_opens_no_connection_while_the_key_is_read() {
         });
         futures_util::FutureExt::shared(lookup)
     };
-    let cache = Arc::new(Kept(Mutex::new(Some(EMPTY.as_bytes().to_vec()))));
+    let cache = Arc::new(Kept(
+        Mutex::new(Some(EMPTY.as_bytes().to_vec())),
+        AtomicUsize::new(0),
+    ));
     let client = Client::new(http(), server.base.clone(), None, None)
         .with_pending_key(slow_key())
-        .with_cache(cache);
+        .with_cache(cache.clone());
     client.search(&params(), 0, 10).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(*server.accepted.borrow(), 0, "a cache hit touches no network");
+    assert_eq!(cache.1.load(Ordering::SeqCst), 1, "the cache is read once");
 }
 
 /// Through the binary: the stored key (here in the file store) is read on a

@@ -319,13 +319,17 @@ impl Client {
         let _ = plain.set_username("");
         let _ = plain.set_password(None);
         let mut bearer = None;
+        // The cache's answer, when it was looked at while the key was read.
+        let mut looked = None;
         let cached = || {
-            read_cache
-                && method == Method::GET
-                && self
-                    .cache
-                    .as_ref()
-                    .is_some_and(|c| c.get(plain.as_str()).is_some())
+            let hit = self
+                .cache
+                .as_ref()
+                .filter(|_| read_cache && method == Method::GET)
+                .and_then(|c| c.get(plain.as_str()));
+            let found = hit.is_some();
+            looked = Some(hit);
+            found
         };
         let api_key = match access {
             Access::Public | Access::Anonymous => self.api_key(&url, cached).await,
@@ -375,7 +379,10 @@ impl Client {
             .cache
             .as_ref()
             .filter(|_| method == Method::GET && bearer.is_none());
-        if let Some(body) = cache.filter(|_| read_cache).and_then(|c| c.get(plain.as_str())) {
+        let hit = cache
+            .filter(|_| read_cache)
+            .and_then(|c| looked.unwrap_or_else(|| c.get(plain.as_str())));
+        if let Some(body) = hit {
             tracing::info!("{} {} -> cached", method, redact_url(&url));
             return Ok(Fetched {
                 body: body.into(),
