@@ -5,83 +5,37 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::support::fake::{Call, FakeApi, Reply};
 use crate::support::{volume, Sandbox};
 use gbooks::books::{BoxFuture, Client, Http, ResponseCache, SearchParams, TokenError, TokenSource};
 use gbooks::secret::Secret;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 const EMPTY: &str = r#"{"kind":"books#volumes","totalItems":0}"#;
-const SHELVES: &str = r#"{"kind":"books#bookshelves","items":[]}"#;
 
-/// An HTTP/1.1 server that counts connections, says when the first is
-/// accepted, and keeps each request line.
-struct Server {
-    base: url::Url,
-    accepted: watch::Receiver<usize>,
-    requests: Arc<Mutex<Vec<String>>>,
+/// A fake API answering every call with `body`; it counts connections.
+fn server(body: &'static str) -> Arc<FakeApi> {
+    Arc::new(FakeApi::start(move |_: Call| async move {
+        Reply::ok(&serde_json::from_str(body).unwrap())
+    }))
 }
 
-async fn server(body: &'static str) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/books/v1", listener.local_addr().unwrap())
-        .parse()
-        .unwrap();
-    let (count, accepted) = watch::channel(0);
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            count.send_modify(|n| *n += 1);
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    let Ok(n) = stream.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    head.extend_from_slice(&buf[..n]);
-                    if head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-                let text = String::from_utf8_lossy(&head);
-                seen.lock()
-                    .unwrap()
-                    .push(text.lines().next().unwrap_or("").to_string());
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    Server {
-        base,
-        accepted,
-        requests,
-    }
+fn base(fake: &FakeApi) -> url::Url {
+    fake.api().parse().unwrap()
 }
 
-/// Resolves once the server has accepted a connection; `None` when none
+/// Resolves once the fake has accepted a connection; `None` when none
 /// came within two seconds.
-async fn after_a_connection(mut accepted: watch::Receiver<usize>) -> Option<()> {
-    tokio::time::timeout(Duration::from_secs(2), accepted.wait_for(|n| *n > 0))
-        .await
-        .ok()
-        .map(drop)
+async fn after_a_connection(fake: Arc<FakeApi>) -> Option<()> {
+    let started = Instant::now();
+    while fake.connections() == 0 {
+        if started.elapsed() > Duration::from_secs(2) {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Some(())
 }
 
 fn http() -> Http {
@@ -97,20 +51,20 @@ fn params() -> SearchParams {
 
 #[tokio::test]
 async fn the_connection_opens_while_the_stored_key_is_read() {
-    let server = server(EMPTY).await;
+    let server = server(EMPTY);
     let waited = Arc::new(AtomicUsize::new(0));
     let key = {
-        let accepted = server.accepted.clone();
+        let fake = server.clone();
         let waited = waited.clone();
         let lookup: BoxFuture<'static, Option<Secret>> = Box::pin(async move {
             // The keyring answers only after the connection is there.
-            let connected = after_a_connection(accepted).await;
+            let connected = after_a_connection(fake).await;
             waited.store(if connected.is_some() { 1 } else { 2 }, Ordering::SeqCst);
             Some(Secret::new("k3y-from-the-keyring"))
         });
         futures_util::FutureExt::shared(lookup)
     };
-    let client = Client::new(http(), server.base.clone(), None, None).with_pending_key(key);
+    let client = Client::new(http(), base(&server), None, None).with_pending_key(key);
     client.search(&params(), 0, 10).await.unwrap();
     assert_eq!(
         waited.load(Ordering::SeqCst),
@@ -118,19 +72,22 @@ async fn the_connection_opens_while_the_stored_key_is_read() {
         "the key was read before any connection"
     );
     assert_eq!(
-        *server.accepted.borrow(),
+        server.connections(),
         1,
         "one connection: the request took the early one"
     );
-    let requests = server.requests.lock().unwrap().clone();
-    assert_eq!(requests.len(), 1, "{requests:?}");
-    assert!(requests[0].starts_with("GET /books/v1/volumes?"), "{requests:?}");
-    assert!(requests[0].contains("key=k3y-from-the-keyring"), "{requests:?}");
+    let calls = server.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        (calls[0].method.as_str(), calls[0].path.as_str()),
+        ("GET", "/books/v1/volumes")
+    );
+    assert_eq!(calls[0].param("key"), Some("k3y-from-the-keyring"), "{calls:?}");
 }
 
 #[tokio::test]
 async fn the_connection_opens_while_the_login_is_read() {
-    struct SlowStore(watch::Receiver<usize>, Arc<AtomicUsize>);
+    struct SlowStore(Arc<FakeApi>, Arc<AtomicUsize>);
     impl TokenSource for SlowStore {
         fn token(&self) -> BoxFuture<'_, Result<Option<Secret>, TokenError>> {
             Box::pin(async move {
@@ -144,22 +101,22 @@ async fn the_connection_opens_while_the_login_is_read() {
             Box::pin(async { Ok(None) })
         }
     }
-    let server = server(SHELVES).await;
+    let server = server(r#"{"kind":"books#bookshelves","items":[]}"#);
     let waited = Arc::new(AtomicUsize::new(0));
-    let store = Arc::new(SlowStore(server.accepted.clone(), waited.clone()));
-    let client = Client::new(http(), server.base.clone(), None, None).with_tokens(store);
+    let store = Arc::new(SlowStore(server.clone(), waited.clone()));
+    let client = Client::new(http(), base(&server), None, None).with_tokens(store);
     client.shelves(None).await.unwrap();
     assert_eq!(
         waited.load(Ordering::SeqCst),
         1,
         "the login was read before any connection"
     );
-    assert_eq!(*server.accepted.borrow(), 1);
-    let requests = server.requests.lock().unwrap().clone();
-    assert_eq!(requests.len(), 1, "{requests:?}");
-    assert!(
-        requests[0].starts_with("GET /books/v1/mylibrary/bookshelves"),
-        "{requests:?}"
+    assert_eq!(server.connections(), 1);
+    let calls = server.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        (calls[0].method.as_str(), calls[0].path.as_str()),
+        ("GET", "/books/v1/mylibrary/bookshelves")
     );
 }
 
@@ -175,7 +132,7 @@ async fn a_cached_answer_opens_no_connection_while_the_key_is_read() {
             *self.0.lock().unwrap() = Some(body.to_vec());
         }
     }
-    let server = server(EMPTY).await;
+    let server = server(EMPTY);
     let slow_key = || {
         let lookup: BoxFuture<'static, Option<Secret>> = Box::pin(async {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -187,12 +144,12 @@ async fn a_cached_answer_opens_no_connection_while_the_key_is_read() {
         Mutex::new(Some(EMPTY.as_bytes().to_vec())),
         AtomicUsize::new(0),
     ));
-    let client = Client::new(http(), server.base.clone(), None, None)
+    let client = Client::new(http(), base(&server), None, None)
         .with_pending_key(slow_key())
         .with_cache(cache.clone());
     client.search(&params(), 0, 10).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(*server.accepted.borrow(), 0, "a cache hit touches no network");
+    assert_eq!(server.connections(), 0, "a cache hit touches no network");
     assert_eq!(cache.1.load(Ordering::SeqCst), 1, "the cache is read once");
 }
 
