@@ -108,15 +108,8 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut buf = Vec::with_capacity(4096);
     loop {
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
+        let Some(end) = read_to(&mut stream, &mut buf, Until::Head).await else {
+            return;
         };
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         buf.drain(..end);
@@ -134,6 +127,35 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         served.fetch_add(1, Ordering::SeqCst);
         if stream.write_all(reply.as_bytes()).await.is_err() || stream.flush().await.is_err() {
             return;
+        }
+    }
+}
+
+/// How far `read_to` reads.
+enum Until {
+    /// The end of an HTTP head (the blank line).
+    Head,
+    /// This many bytes in the buffer.
+    Bytes(usize),
+}
+
+/// Reads into `buf` until it holds what `until` asks for: where the head
+/// ends, or the length. `None` when the stream ends or fails first.
+async fn read_to<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>, until: Until) -> Option<usize> {
+    loop {
+        match until {
+            Until::Head => {
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    return Some(i + 4);
+                }
+            }
+            Until::Bytes(n) if buf.len() >= n => return Some(n),
+            Until::Bytes(_) => {}
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
 }
@@ -671,34 +693,18 @@ fn minimal_batch(addr: SocketAddr, ca_pem: &str, isbns: &[String]) -> Option<f64
                     let name = ServerName::IpAddress(addr.ip().into());
                     let mut tls = connector.connect(name, tcp).await.ok()?;
                     let mut buf = Vec::new();
-                    let mut chunk_buf = [0u8; 16 * 1024];
                     for isbn in chunk {
                         let request = format!(
                             "GET /books/v1/volumes?q=isbn:{isbn}&startIndex=0&maxResults=5 HTTP/1.1\r\nhost: {addr}\r\n\r\n"
                         );
                         tls.write_all(request.as_bytes()).await.ok()?;
-                        let end = loop {
-                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                                break i + 4;
-                            }
-                            let n = tls.read(&mut chunk_buf).await.ok()?;
-                            if n == 0 {
-                                return None;
-                            }
-                            buf.extend_from_slice(&chunk_buf[..n]);
-                        };
+                        let end = read_to(&mut tls, &mut buf, Until::Head).await?;
                         let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
                         let length: usize = head
                             .lines()
                             .find_map(|l| l.strip_prefix("content-length:"))
                             .and_then(|v| v.trim().parse().ok())?;
-                        while buf.len() < end + length {
-                            let n = tls.read(&mut chunk_buf).await.ok()?;
-                            if n == 0 {
-                                return None;
-                            }
-                            buf.extend_from_slice(&chunk_buf[..n]);
-                        }
+                        read_to(&mut tls, &mut buf, Until::Bytes(end + length)).await?;
                         buf.drain(..end + length);
                     }
                     Some(())
