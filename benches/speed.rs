@@ -8,7 +8,8 @@
 //!
 //! BENCH_RUNS sets how many timed runs each figure takes (median reported),
 //! BENCH_RTT_MS the round trip of the TLS cases (20 ms), BENCH_BIN another
-//! binary to measure instead (nothing is built then).
+//! binary to measure instead (nothing is built then), BENCH_ONLY the cases
+//! to run (see `wanted`).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -30,7 +31,18 @@ struct Server {
     latency_ms: Arc<AtomicU64>,
     served: Arc<AtomicUsize>,
     connections: Arc<AtomicUsize>,
+    timeline: Arc<std::sync::Mutex<Timeline>>,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// When the server first accepted a connection and last sent an answer,
+/// since it was last cleared: where a client's time went.
+#[derive(Default, Clone)]
+struct Timeline {
+    first_accept: Option<Instant>,
+    last_reply: Option<Instant>,
+    /// On each connection, from an answer sent to the next request read.
+    gaps: Vec<Duration>,
 }
 
 impl Server {
@@ -53,6 +65,8 @@ impl Server {
         let served = Arc::new(AtomicUsize::new(0));
         let connections = Arc::new(AtomicUsize::new(0));
         let accepted = connections.clone();
+        let timeline = Arc::new(std::sync::Mutex::new(Timeline::default()));
+        let marks = timeline.clone();
         let listener = runtime
             .block_on(TcpListener::bind("127.0.0.1:0"))
             .expect("bind 127.0.0.1");
@@ -61,14 +75,20 @@ impl Server {
         runtime.spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 accepted.fetch_add(1, Ordering::SeqCst);
+                marks
+                    .lock()
+                    .expect("timeline")
+                    .first_accept
+                    .get_or_insert_with(Instant::now);
                 let _ = stream.set_nodelay(true);
-                let (latency, count, tls) = (latency.clone(), count.clone(), tls.clone());
+                let (latency, count, tls, marks) =
+                    (latency.clone(), count.clone(), tls.clone(), marks.clone());
                 tokio::spawn(async move {
                     match tls {
-                        None => connection(stream, latency, count).await,
+                        None => connection(stream, latency, count, marks).await,
                         Some(tls) => {
                             if let Ok(stream) = tls.accept(stream).await {
-                                connection(stream, latency, count).await;
+                                connection(stream, latency, count, marks).await;
                             }
                         }
                     }
@@ -80,8 +100,14 @@ impl Server {
             latency_ms,
             served,
             connections,
+            timeline,
             _runtime: runtime,
         }
+    }
+
+    /// The timeline since the last call, cleared for the next run.
+    fn take_timeline(&self) -> Timeline {
+        std::mem::take(&mut *self.timeline.lock().expect("timeline"))
     }
 
     fn base(&self) -> String {
@@ -105,12 +131,17 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     latency: Arc<AtomicU64>,
     served: Arc<AtomicUsize>,
+    timeline: Arc<std::sync::Mutex<Timeline>>,
 ) {
     let mut buf = Vec::with_capacity(4096);
+    let mut replied: Option<Instant> = None;
     loop {
         let Some(end) = read_to(&mut stream, &mut buf, Until::Head).await else {
             return;
         };
+        if let Some(at) = replied {
+            timeline.lock().expect("timeline").gaps.push(at.elapsed());
+        }
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         buf.drain(..end);
         let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
@@ -128,6 +159,9 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         if stream.write_all(reply.as_bytes()).await.is_err() || stream.flush().await.is_err() {
             return;
         }
+        let now = Instant::now();
+        replied = Some(now);
+        timeline.lock().expect("timeline").last_reply = Some(now);
     }
 }
 
@@ -197,8 +231,15 @@ fn volume(id: &str, isbn: &str) -> String {
     )
 }
 
+/// Whether BENCH_ONLY (a comma-separated list of cases: loopback, search,
+/// keyring, miss, batch, paging) lets this case run; all run without it.
+fn wanted(case: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|c| c.trim() == case))
+}
+
 /// One run of a child process: wall time from spawn to exit and its peak RSS.
 struct Run {
+    started: Instant,
     secs: f64,
     max_rss: Option<u64>,
     ok: bool,
@@ -217,6 +258,7 @@ fn run(cmd: &mut Command, stdin: &[u8]) -> Run {
     }
     let (ok, max_rss) = wait(child);
     Run {
+        started: start,
         secs: start.elapsed().as_secs_f64(),
         max_rss,
         ok,
@@ -393,94 +435,96 @@ fn main() {
         gbooks().display()
     );
 
-    // Batch lookup: 400 ISBNs, --jobs 8, 50 ms a reply.
-    let isbns: Vec<String> = (0..400).map(|i| isbn13(&format!("978{i:09}"))).collect();
-    let input = isbns.join("\n") + "\n";
-    server.set_latency(50);
-    let mut times = Vec::new();
-    let mut peak = 0;
-    let mut failed = false;
-    for _ in 0..runs {
-        let cache = next_cache();
-        let before = server.served();
-        let r = run(
-            home.cmd(&server, &cache).args(["isbn", "--jobs", "8"]),
-            input.as_bytes(),
+    if wanted("loopback") {
+        // Batch lookup: 400 ISBNs, --jobs 8, 50 ms a reply.
+        let isbns: Vec<String> = (0..400).map(|i| isbn13(&format!("978{i:09}"))).collect();
+        let input = isbns.join("\n") + "\n";
+        server.set_latency(50);
+        let mut times = Vec::new();
+        let mut peak = 0;
+        let mut failed = false;
+        for _ in 0..runs {
+            let cache = next_cache();
+            let before = server.served();
+            let r = run(
+                home.cmd(&server, &cache).args(["isbn", "--jobs", "8"]),
+                input.as_bytes(),
+            );
+            failed |= !r.ok || server.served() - before != 400;
+            times.push(r.secs);
+            peak = peak.max(r.max_rss.unwrap_or(0));
+        }
+        let batch_note = if failed { "   (a run failed!)" } else { "" };
+        report.time(
+            "isbn: 400 lookups, --jobs 8, 50 ms",
+            median(times),
+            2.5,
+            1.15,
+            batch_note,
         );
-        failed |= !r.ok || server.served() - before != 400;
-        times.push(r.secs);
-        peak = peak.max(r.max_rss.unwrap_or(0));
-    }
-    let batch_note = if failed { "   (a run failed!)" } else { "" };
-    report.time(
-        "isbn: 400 lookups, --jobs 8, 50 ms",
-        median(times),
-        2.5,
-        1.15,
-        batch_note,
-    );
-    if peak > 0 {
-        report.size("isbn: peak RSS of that run", peak, 16.0);
-    } else {
-        report.note("isbn: peak RSS of that run", "not measured on this platform");
-    }
+        if peak > 0 {
+            report.size("isbn: peak RSS of that run", peak, 16.0);
+        } else {
+            report.note("isbn: peak RSS of that run", "not measured on this platform");
+        }
 
-    // The same batch again with the cache the first run filled.
-    cached_rerun(&server, &home, &input, &mut report);
+        // The same batch again with the cache the first run filled.
+        cached_rerun(&server, &home, &input, &mut report);
 
-    // Paging: --limit 137 is four pages; the last three go out together.
-    server.set_latency(100);
-    let mut times = Vec::new();
-    let mut odd = false;
-    for _ in 0..runs {
-        let cache = next_cache();
-        let before = server.served();
-        let r = run(
-            home.cmd(&server, &cache)
-                .args(["search", "dune", "--limit", "137"]),
-            b"",
-        );
-        odd |= !r.ok || server.served() - before != 4;
-        times.push(r.secs);
-    }
-    let paging_note = if odd {
-        "   (not 4 pages, or a run failed!)"
-    } else {
-        ""
-    };
-    report.time("search --limit 137, 100 ms", median(times), 0.2, 1.5, paging_note);
+        // Paging: --limit 137 is four pages; the last three go out together.
+        server.set_latency(100);
+        let mut times = Vec::new();
+        let mut odd = false;
+        for _ in 0..runs {
+            let cache = next_cache();
+            let before = server.served();
+            let r = run(
+                home.cmd(&server, &cache)
+                    .args(["search", "dune", "--limit", "137"]),
+                b"",
+            );
+            odd |= !r.ok || server.served() - before != 4;
+            times.push(r.secs);
+        }
+        let paging_note = if odd {
+            "   (not 4 pages, or a run failed!)"
+        } else {
+            ""
+        };
+        report.time("search --limit 137, 100 ms", median(times), 0.2, 1.5, paging_note);
 
-    // One search on loopback against curl fetching the same URL.
-    server.set_latency(0);
-    let url = format!(
+        // One search on loopback against curl fetching the same URL.
+        server.set_latency(0);
+        let url = format!(
         "{}/volumes?q=dune&startIndex=0&maxResults=10&fields={}",
         server.base(),
         "items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))"
     );
-    let single = runs.max(20);
-    let mut ours = Vec::new();
-    let mut curls = Vec::new();
-    for i in 0..=single {
-        let cache = next_cache();
-        let g = run(home.cmd(&server, &cache).args(["search", "dune"]), b"");
-        let c = run(Command::new("curl").args(["-sf", "-o", "/dev/null", &url]), b"");
-        // The first pair only warms the page cache.
-        if i > 0 && g.ok && c.ok {
-            ours.push(g.secs);
-            curls.push(c.secs);
+        let single = runs.max(20);
+        let mut ours = Vec::new();
+        let mut curls = Vec::new();
+        for i in 0..=single {
+            let cache = next_cache();
+            let g = run(home.cmd(&server, &cache).args(["search", "dune"]), b"");
+            let c = run(Command::new("curl").args(["-sf", "-o", "/dev/null", &url]), b"");
+            // The first pair only warms the page cache.
+            if i > 0 && g.ok && c.ok {
+                ours.push(g.secs);
+                curls.push(c.secs);
+            }
         }
-    }
-    if curls.is_empty() {
-        report.note("search on loopback vs curl", "skipped: curl did not run");
-    } else {
-        let floor = median(curls);
-        report.time(
-            "search on loopback (vs curl)",
-            median(ours),
-            floor,
-            1.5,
-            "   floor = curl",
-        );
+        if curls.is_empty() {
+            report.note("search on loopback vs curl", "skipped: curl did not run");
+        } else {
+            let floor = median(curls);
+            report.time(
+                "search on loopback (vs curl)",
+                median(ours),
+                floor,
+                1.5,
+                "   floor = curl",
+            );
+        }
     }
 
     tls_cases(&home, runs, &mut report);
@@ -797,6 +841,51 @@ fn test_ca() -> (String, tokio_rustls::TlsAcceptor) {
     (ca_pem, tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
+/// A whole-process run split in three, from the server's timeline: before
+/// the first connection, the network part (from that connection to the
+/// last answer's arrival), and after it.
+#[derive(Clone, Copy)]
+struct Phases {
+    start: f64,
+    network: f64,
+    end: f64,
+    /// The median time from an answer's arrival to the next request on
+    /// its connection.
+    turn: f64,
+}
+
+impl Phases {
+    /// The slow network opens the server side of a connection a round trip
+    /// after the client's, and delivers an answer a round trip after the
+    /// server sent it.
+    fn of(run: &Run, timeline: Timeline, rtt: f64) -> Option<Phases> {
+        if timeline.gaps.is_empty() {
+            return None;
+        }
+        let turn = median(timeline.gaps.iter().map(|g| g.as_secs_f64() - rtt).collect());
+        let rtt = Duration::from_secs_f64(rtt);
+        let connected = timeline.first_accept?.checked_sub(rtt)?;
+        let answered = timeline.last_reply? + rtt;
+        let exited = run.started + Duration::from_secs_f64(run.secs);
+        Some(Phases {
+            start: connected.checked_duration_since(run.started)?.as_secs_f64(),
+            network: answered.checked_duration_since(connected)?.as_secs_f64(),
+            end: exited.checked_duration_since(answered)?.as_secs_f64(),
+            turn,
+        })
+    }
+
+    /// Each phase's own median.
+    fn median(all: &[Phases]) -> Option<Phases> {
+        (!all.is_empty()).then(|| Phases {
+            start: median(all.iter().map(|p| p.start).collect()),
+            network: median(all.iter().map(|p| p.network).collect()),
+            end: median(all.iter().map(|p| p.end).collect()),
+            turn: median(all.iter().map(|p| p.turn).collect()),
+        })
+    }
+}
+
 /// Runs gbooks and curl in turn, `n` pairs after one warm-up pair; returns
 /// both medians, gbooks' peak RSS and whether every gbooks run was right.
 fn alternate(
@@ -878,76 +967,78 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
         ),
     );
 
-    // Cold search, whole process, an answer that repeats a volume.
-    net.set_rtt(rtt_ms);
     let fields =
         "items(id,volumeInfo(title,authors,publisher,publishedDate,industryIdentifiers,pageCount,language))";
-    let url = format!("{base}/volumes?q=verity&startIndex=0&maxResults=10&fields={fields}");
     let pairs = runs.max(10);
-    let (ours, theirs, rss, ok) = alternate(
-        pairs,
-        |i| {
-            let (before, opened) = (server.served(), server.connections());
-            let r = run(
-                cmd(&fresh(format!("tls-search-{i}"))).args(["search", "verity"]),
-                b"",
-            );
-            let right = server.served() - before == 1 && server.connections() - opened == 1;
-            (r, right)
-        },
-        |_| curl(&bundle, &["-o", "/dev/null", &url]),
-    );
-    peak = peak.max(rss);
-    let note = if ok {
-        ""
-    } else {
-        "   (not one request on one connection, or a run failed!)"
-    };
-    report.time_vs(
-        "cold search, repeat in the answer",
-        ours,
-        3.0 * rtt,
-        theirs,
-        Target::Curl(1.0),
-        note,
-    );
-
-    // The key kept in the keyring (a D-Bus round trip to read) against the
-    // same search with --api-key: the connection opens while the keyring
-    // answers, so the two should cost the same.
-    match keyring_bus() {
-        Some(bus) => {
-            let key = "bench-key-in-the-keyring";
-            let kept = |c: &mut Command| {
-                c.env("GBOOKS_TOKEN_STORE", "keyring")
-                    .env("DBUS_SESSION_BUS_ADDRESS", &bus);
-            };
-            let mut set = cmd(&fresh("tls-key-set".into()));
-            kept(&mut set);
-            let stored = run(set.args(["auth", "key", "set"]), format!("{key}\n").as_bytes());
-            if stored.ok {
-                let (with_kept, with_flag, _, ok) = alternate(
-                    pairs,
-                    |i| {
-                        let mut c = cmd(&fresh(format!("tls-kept-{i}")));
-                        kept(&mut c);
-                        (run(c.args(["search", "verity"]), b""), true)
-                    },
-                    |i| {
-                        let mut c = cmd(&fresh(format!("tls-flag-{i}")));
-                        kept(&mut c);
-                        let r = run(c.args(["--api-key", key, "search", "verity"]), b"");
-                        r.ok.then_some(r.secs)
-                    },
+    if wanted("search") {
+        // Cold search, whole process, an answer that repeats a volume.
+        net.set_rtt(rtt_ms);
+        let url = format!("{base}/volumes?q=verity&startIndex=0&maxResults=10&fields={fields}");
+        let (ours, theirs, rss, ok) = alternate(
+            pairs,
+            |i| {
+                let (before, opened) = (server.served(), server.connections());
+                let r = run(
+                    cmd(&fresh(format!("tls-search-{i}"))).args(["search", "verity"]),
+                    b"",
                 );
-                let mut c = cmd(&fresh("tls-key-remove".into()));
-                kept(&mut c);
-                let _ = run(c.args(["auth", "key", "remove"]), b"");
-                match with_flag.filter(|_| ok) {
-                    Some(flag) => {
-                        let extra = (with_kept - flag) * 1000.0;
-                        let verdict = if extra <= 1.0 { "PASS" } else { "MISS" };
-                        report.note(
+                let right = server.served() - before == 1 && server.connections() - opened == 1;
+                (r, right)
+            },
+            |_| curl(&bundle, &["-o", "/dev/null", &url]),
+        );
+        peak = peak.max(rss);
+        let note = if ok {
+            ""
+        } else {
+            "   (not one request on one connection, or a run failed!)"
+        };
+        report.time_vs(
+            "cold search, repeat in the answer",
+            ours,
+            3.0 * rtt,
+            theirs,
+            Target::Curl(1.0),
+            note,
+        );
+    }
+    if wanted("keyring") {
+        // The key kept in the keyring (a D-Bus round trip to read) against the
+        // same search with --api-key: the connection opens while the keyring
+        // answers, so the two should cost the same.
+        match keyring_bus() {
+            Some(bus) => {
+                let key = "bench-key-in-the-keyring";
+                let kept = |c: &mut Command| {
+                    c.env("GBOOKS_TOKEN_STORE", "keyring")
+                        .env("DBUS_SESSION_BUS_ADDRESS", &bus);
+                };
+                let mut set = cmd(&fresh("tls-key-set".into()));
+                kept(&mut set);
+                let stored = run(set.args(["auth", "key", "set"]), format!("{key}\n").as_bytes());
+                if stored.ok {
+                    let (with_kept, with_flag, _, ok) = alternate(
+                        pairs,
+                        |i| {
+                            let mut c = cmd(&fresh(format!("tls-kept-{i}")));
+                            kept(&mut c);
+                            (run(c.args(["search", "verity"]), b""), true)
+                        },
+                        |i| {
+                            let mut c = cmd(&fresh(format!("tls-flag-{i}")));
+                            kept(&mut c);
+                            let r = run(c.args(["--api-key", key, "search", "verity"]), b"");
+                            r.ok.then_some(r.secs)
+                        },
+                    );
+                    let mut c = cmd(&fresh("tls-key-remove".into()));
+                    kept(&mut c);
+                    let _ = run(c.args(["auth", "key", "remove"]), b"");
+                    match with_flag.filter(|_| ok) {
+                        Some(flag) => {
+                            let extra = (with_kept - flag) * 1000.0;
+                            let verdict = if extra <= 1.0 { "PASS" } else { "MISS" };
+                            report.note(
                             "cold search, key in the keyring",
                             &format!(
                                 "{:>8.1} ms   --api-key {:.1} ms   {extra:+.2} ms   target <= +1 ms   {verdict}",
@@ -955,120 +1046,168 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                                 flag * 1000.0
                             ),
                         );
+                        }
+                        None => report.note("cold search, key in the keyring", "skipped: a run failed"),
                     }
-                    None => report.note("cold search, key in the keyring", "skipped: a run failed"),
+                } else {
+                    report.note(
+                        "cold search, key in the keyring",
+                        "skipped: the keyring took no key",
+                    );
                 }
-            } else {
-                report.note(
-                    "cold search, key in the keyring",
-                    "skipped: the keyring took no key",
-                );
+            }
+            None => report.note(
+                "cold search, key in the keyring",
+                "skipped: no D-Bus session (run under dbus-run-session with a Secret Service)",
+            ),
+        }
+    }
+    if wanted("miss") {
+        // A cache miss against --no-cache, with a cache.db already there.
+        net.set_rtt(0);
+        let cache = fresh("tls-miss".into());
+        let _ = run(cmd(&cache).args(["search", "first"]), b"");
+        let pairs = runs.max(20);
+        let (mut miss, mut none) = (Vec::new(), Vec::new());
+        for i in 0..=pairs {
+            let a = run(cmd(&cache).args(["search", &format!("miss{i}")]), b"");
+            let b = run(
+                cmd(&cache).args(["--no-cache", "search", &format!("none{i}")]),
+                b"",
+            );
+            peak = peak.max(a.max_rss.unwrap_or(0)).max(b.max_rss.unwrap_or(0));
+            if i > 0 && a.ok && b.ok {
+                miss.push(a.secs);
+                none.push(b.secs);
             }
         }
-        None => report.note(
-            "cold search, key in the keyring",
-            "skipped: no D-Bus session (run under dbus-run-session with a Secret Service)",
-        ),
-    }
-
-    // A cache miss against --no-cache, with a cache.db already there.
-    net.set_rtt(0);
-    let cache = fresh("tls-miss".into());
-    let _ = run(cmd(&cache).args(["search", "first"]), b"");
-    let pairs = runs.max(20);
-    let (mut miss, mut none) = (Vec::new(), Vec::new());
-    for i in 0..=pairs {
-        let a = run(cmd(&cache).args(["search", &format!("miss{i}")]), b"");
-        let b = run(
-            cmd(&cache).args(["--no-cache", "search", &format!("none{i}")]),
-            b"",
-        );
-        peak = peak.max(a.max_rss.unwrap_or(0)).max(b.max_rss.unwrap_or(0));
-        if i > 0 && a.ok && b.ok {
-            miss.push(a.secs);
-            none.push(b.secs);
+        if miss.is_empty() {
+            report.note("cache miss vs --no-cache", "skipped: the runs failed");
+        } else {
+            let (miss, none) = (median(miss), median(none));
+            let extra = (miss - none) * 1000.0;
+            let verdict = if extra <= 1.0 { "PASS" } else { "MISS" };
+            report.note(
+                "cache miss vs --no-cache",
+                &format!(
+                    "{:>8.1} ms   --no-cache {:.1} ms   {extra:+.2} ms   target <= +1 ms   {verdict}",
+                    miss * 1000.0,
+                    none * 1000.0
+                ),
+            );
         }
     }
-    if miss.is_empty() {
-        report.note("cache miss vs --no-cache", "skipped: the runs failed");
-    } else {
-        let (miss, none) = (median(miss), median(none));
-        let extra = (miss - none) * 1000.0;
-        let verdict = if extra <= 1.0 { "PASS" } else { "MISS" };
-        report.note(
-            "cache miss vs --no-cache",
+    if wanted("batch") {
+        // The 400-ISBN batch: eight connections, fifty requests on each.
+        net.set_rtt(rtt_ms);
+        let isbns: Vec<String> = (0..400).map(|i| isbn13(&format!("978{i:09}"))).collect();
+        let input = isbns.join("\n") + "\n";
+        let config = home.dir.join("curl-batch.txt");
+        let lines: String = isbns
+            .iter()
+            .map(|n| {
+                format!(
+                    "url = \"{base}/volumes?q=isbn:{n}&startIndex=0&maxResults=5\"\noutput = \"/dev/null\"\n"
+                )
+            })
+            .collect();
+        std::fs::write(&config, lines).expect("curl config");
+        let config_arg = config.display().to_string();
+        let mut phases = Vec::new();
+        let (ours, theirs, rss, ok) = alternate(
+            runs,
+            |i| {
+                let (before, opened) = (server.served(), server.connections());
+                server.take_timeline();
+                let r = run(
+                    cmd(&fresh(format!("tls-batch-{i}"))).args(["isbn", "--jobs", "8"]),
+                    input.as_bytes(),
+                );
+                if i > 0 {
+                    phases.extend(Phases::of(&r, server.take_timeline(), rtt));
+                }
+                (
+                    r,
+                    server.served() - before == 400 && server.connections() - opened == 8,
+                )
+            },
+            |_| {
+                curl(
+                    &bundle,
+                    &[
+                        "-Z",
+                        "--parallel-immediate",
+                        "--parallel-max",
+                        "8",
+                        "-K",
+                        &config_arg,
+                    ],
+                )
+            },
+        );
+        peak = peak.max(rss);
+        let note = if ok {
+            ""
+        } else {
+            "   (not 400 requests on 8 connections, or a run failed!)"
+        };
+        report.time_vs(
+            "400 ISBNs, --jobs 8",
+            ours,
+            52.0 * rtt,
+            theirs,
+            Target::Floor(1.05),
+            note,
+        );
+        if let Some(p) = Phases::median(&phases) {
+            report.note(
+            "400 ISBNs: where the time goes",
             &format!(
-                "{:>8.1} ms   --no-cache {:.1} ms   {extra:+.2} ms   target <= +1 ms   {verdict}",
-                miss * 1000.0,
-                none * 1000.0
+                "start {:.1} ms (spawn to first connection), network {:.1} ms ({:.3}x its floor), end {:.1} ms (last answer to exit), turn {:.2} ms (answer to next request)",
+                p.start * 1000.0,
+                p.network * 1000.0,
+                p.network / (52.0 * rtt),
+                p.end * 1000.0,
+                p.turn * 1000.0
             ),
         );
-    }
-
-    // The 400-ISBN batch: eight connections, fifty requests on each.
-    net.set_rtt(rtt_ms);
-    let isbns: Vec<String> = (0..400).map(|i| isbn13(&format!("978{i:09}"))).collect();
-    let input = isbns.join("\n") + "\n";
-    let config = home.dir.join("curl-batch.txt");
-    let lines: String = isbns
-        .iter()
-        .map(|n| {
-            format!("url = \"{base}/volumes?q=isbn:{n}&startIndex=0&maxResults=5\"\noutput = \"/dev/null\"\n")
-        })
-        .collect();
-    std::fs::write(&config, lines).expect("curl config");
-    let config_arg = config.display().to_string();
-    let (ours, theirs, rss, ok) = alternate(
-        runs,
-        |i| {
-            let (before, opened) = (server.served(), server.connections());
-            let r = run(
-                cmd(&fresh(format!("tls-batch-{i}"))).args(["isbn", "--jobs", "8"]),
-                input.as_bytes(),
+        }
+        // The same requests from a client that does nothing else: what the
+        // slow network and the server cost on their own.
+        let mut minimal_phases = Vec::new();
+        let minimal: Vec<f64> = (0..runs)
+            .filter_map(|_| {
+                server.take_timeline();
+                let started = Instant::now();
+                let secs = minimal_batch(net.addr, &ca_pem, &isbns)?;
+                let r = Run {
+                    started,
+                    secs: started.elapsed().as_secs_f64(),
+                    max_rss: None,
+                    ok: true,
+                };
+                minimal_phases.extend(Phases::of(&r, server.take_timeline(), rtt));
+                Some(secs)
+            })
+            .collect();
+        if let Some(p) = Phases::median(&minimal_phases) {
+            report.note(
+                "400 ISBNs, the minimal client's",
+                &format!(
+                    "start {:.1} ms, network {:.1} ms ({:.3}x its floor), end {:.1} ms, turn {:.2} ms",
+                    p.start * 1000.0,
+                    p.network * 1000.0,
+                    p.network / (52.0 * rtt),
+                    p.end * 1000.0,
+                    p.turn * 1000.0
+                ),
             );
-            (
-                r,
-                server.served() - before == 400 && server.connections() - opened == 8,
-            )
-        },
-        |_| {
-            curl(
-                &bundle,
-                &[
-                    "-Z",
-                    "--parallel-immediate",
-                    "--parallel-max",
-                    "8",
-                    "-K",
-                    &config_arg,
-                ],
-            )
-        },
-    );
-    peak = peak.max(rss);
-    let note = if ok {
-        ""
-    } else {
-        "   (not 400 requests on 8 connections, or a run failed!)"
-    };
-    report.time_vs(
-        "400 ISBNs, --jobs 8",
-        ours,
-        52.0 * rtt,
-        theirs,
-        Target::Floor(1.05),
-        note,
-    );
-    // The same requests from a client that does nothing else: what the
-    // slow network and the server cost on their own.
-    let minimal: Vec<f64> = (0..runs)
-        .filter_map(|_| minimal_batch(net.addr, &ca_pem, &isbns))
-        .collect();
-    if minimal.is_empty() {
-        report.note("400 ISBNs, a minimal client", "skipped: its runs failed");
-    } else {
-        let m = median(minimal);
-        report.note(
+        }
+        if minimal.is_empty() {
+            report.note("400 ISBNs, a minimal client", "skipped: its runs failed");
+        } else {
+            let m = median(minimal);
+            report.note(
             "400 ISBNs, a minimal client",
             &format!(
                 "{:>8.1} ms   floor {:>7.1} ms {:>5.2}x   gbooks {:.2}x the minimal client (which starts no process)",
@@ -1078,54 +1217,56 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                 ours / m
             ),
         );
+        }
     }
-
-    // --limit 200: the first page, then the other four at once (one on the
-    // first connection, three on new ones).
-    let page = |start: usize, max: usize| {
-        format!("{base}/volumes?q=dune&startIndex={start}&maxResults={max}&fields={fields}")
-    };
-    let rest: Vec<String> = [(40, 40), (80, 40), (120, 40), (160, 40)]
-        .iter()
-        .map(|&(s, m)| page(s, m))
-        .collect();
-    let first = page(0, 40);
-    let (ours, theirs, rss, ok) = alternate(
-        runs,
-        |i| {
-            let (before, opened) = (server.served(), server.connections());
-            let r = run(
-                cmd(&fresh(format!("tls-paging-{i}"))).args(["search", "dune", "--limit", "200"]),
-                b"",
-            );
-            (
-                r,
-                server.served() - before == 5 && server.connections() - opened == 4,
-            )
-        },
-        |_| {
-            let a = curl(&bundle, &["-o", "/dev/null", &first])?;
-            let mut args = vec!["-Z", "--parallel-immediate"];
-            for url in &rest {
-                args.extend(["-o", "/dev/null", url.as_str()]);
-            }
-            Some(a + curl(&bundle, &args)?)
-        },
-    );
-    peak = peak.max(rss);
-    let note = if ok {
-        ""
-    } else {
-        "   (not 5 pages on 4 connections, or a run failed!)"
-    };
-    report.time_vs(
-        "search --limit 200",
-        ours,
-        6.0 * rtt,
-        theirs,
-        Target::Floor(1.1),
-        note,
-    );
+    if wanted("paging") {
+        // --limit 200: the first page, then the other four at once (one on the
+        // first connection, three on new ones).
+        let page = |start: usize, max: usize| {
+            format!("{base}/volumes?q=dune&startIndex={start}&maxResults={max}&fields={fields}")
+        };
+        let rest: Vec<String> = [(40, 40), (80, 40), (120, 40), (160, 40)]
+            .iter()
+            .map(|&(s, m)| page(s, m))
+            .collect();
+        let first = page(0, 40);
+        let (ours, theirs, rss, ok) = alternate(
+            runs,
+            |i| {
+                let (before, opened) = (server.served(), server.connections());
+                let r = run(
+                    cmd(&fresh(format!("tls-paging-{i}"))).args(["search", "dune", "--limit", "200"]),
+                    b"",
+                );
+                (
+                    r,
+                    server.served() - before == 5 && server.connections() - opened == 4,
+                )
+            },
+            |_| {
+                let a = curl(&bundle, &["-o", "/dev/null", &first])?;
+                let mut args = vec!["-Z", "--parallel-immediate"];
+                for url in &rest {
+                    args.extend(["-o", "/dev/null", url.as_str()]);
+                }
+                Some(a + curl(&bundle, &args)?)
+            },
+        );
+        peak = peak.max(rss);
+        let note = if ok {
+            ""
+        } else {
+            "   (not 5 pages on 4 connections, or a run failed!)"
+        };
+        report.time_vs(
+            "search --limit 200",
+            ours,
+            6.0 * rtt,
+            theirs,
+            Target::Floor(1.1),
+            note,
+        );
+    }
     if peak > 0 {
         report.size("peak RSS, every TLS run", peak, 16.0);
     }
