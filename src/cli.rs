@@ -303,16 +303,29 @@ impl Cli {
     /// Parses the process's arguments with the footer on every subcommand's
     /// `--help` as well; `-h` keeps each command's short note.
     pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        Cli::parse_with_footers(std::env::args_os().collect())
+    }
+
+    /// The same for `args`. The footers are written only when long help
+    /// may be shown (`--help`, or `help`): every run would otherwise
+    /// format them for some forty commands before doing anything.
+    fn parse_with_footers(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
         use clap::{CommandFactory, FromArgMatches};
         let mut command = Cli::command();
+        let long_help = args
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--help" || a == "help");
         let names: Vec<String> = command
             .get_subcommands()
+            .filter(|_| long_help)
             .map(|c| c.get_name().to_owned())
             .collect();
         for name in names {
             command = command.mut_subcommand(name.clone(), |c| with_footer(c, &name));
         }
-        let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
+        let mut matches = command.try_get_matches_from_mut(args)?;
         Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
     }
 }

@@ -92,6 +92,19 @@ fn every_long_help_ends_with_the_environment_and_its_man_page() {
             .unwrap();
         assert!(!stdout(&short).contains("Environment:"), "{args:?} -h");
     }
+    // `gbooks help …` shows the same long help, footer and all; a query
+    // that happens to be "help" changes nothing.
+    for (args, page) in [
+        (&["help", "search"][..], "`gbooks man search`"),
+        (&["help", "auth", "key", "set"], "`gbooks man auth key set`"),
+        (&["--format", "json", "help", "cover"], "`gbooks man cover`"),
+    ] {
+        let out = sb.cmd(NOWHERE).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = stdout(&out);
+        assert!(text.contains("Environment:"), "{args:?}: {text}");
+        assert!(text.trim_end().lines().last().unwrap().contains(page), "{args:?}");
+    }
     // A command's own note stays, above the footer.
     let out = sb.cmd(NOWHERE).args(["cover", "--help"]).output().unwrap();
     let text = stdout(&out);
