@@ -38,6 +38,9 @@ const EVICT_TO_PERCENT: u64 = 90;
 /// Answers are written in one transaction after the output, or sooner once
 /// this many bytes wait (a long listing must not hold them all).
 const PENDING_BYTES: u64 = 1024 * 1024;
+/// What `write_early` waits for: enough answers to be worth a transaction,
+/// few enough to write well within a round trip.
+const EARLY_BYTES: u64 = 32 * 1024;
 /// The write-ahead log is kept between runs (no checkpoint, fsync or delete
 /// on close); the write that takes it past this size checkpoints it and cuts
 /// it to nothing. Kept small: every new process reads the whole log to index
@@ -196,6 +199,16 @@ impl Cache {
         st.pending.push((key.to_string(), body.to_vec(), now));
         st.pending_bytes += size;
         if st.pending_bytes >= PENDING_BYTES {
+            self.write_pending(&mut st);
+        }
+    }
+
+    /// Writes the answers kept so far once they make `EARLY_BYTES`: for a
+    /// batch that has just sent its requests and waits on the network, so
+    /// that the end of the run has little left to write.
+    pub fn write_early(&self) {
+        let mut st = self.lock();
+        if st.pending_bytes >= EARLY_BYTES {
             self.write_pending(&mut st);
         }
     }
@@ -825,6 +838,26 @@ mod tests {
         assert_eq!(reader.get_at("k", now), None);
         writer.flush();
         assert_eq!(reader.get_at("k", now).as_deref(), Some(&b"body"[..]));
+    }
+
+    /// `write_early` leaves a few answers for the end of the run, and
+    /// writes them once they make `EARLY_BYTES`.
+    #[test]
+    fn a_batch_writes_early_only_what_is_worth_a_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = now_ms();
+        let writer = open(dir.path(), DEFAULT_MAX_BYTES);
+        let reader = open(dir.path(), DEFAULT_MAX_BYTES);
+        let body = vec![b'x'; 1000];
+        writer.put_at("first", &body, now);
+        writer.write_early();
+        assert_eq!(reader.get_at("first", now), None);
+        for i in 0..EARLY_BYTES / 1000 {
+            writer.put_at(&format!("k{i}"), &body, now);
+        }
+        writer.write_early();
+        assert_eq!(reader.get_at("first", now).as_deref(), Some(&body[..]));
+        assert_eq!(reader.stats_at(now).unwrap().entries, 1 + EARLY_BYTES / 1000);
     }
 
     /// Closing neither checkpoints nor deletes the log: that cost every run

@@ -1,7 +1,7 @@
 //! Batches against Google's limits: a 403 throttle storm shrinks the
 //! requests in flight and the run still finishes; a used-up daily quota
 //! stops the run with one line; `--output` resumes where a run stopped;
-//! `--rate` spaces requests.
+//! `--rate` spaces requests; a killed batch has cached most of its answers.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -307,4 +307,56 @@ async fn ctrl_c_still_lands_the_results_file() {
         !names.iter().any(|n| n.to_string_lossy().ends_with(".tmp")),
         "{names:?}"
     );
+}
+
+/// A long batch writes its answers to the cache while it waits on the
+/// network, not all at exit: killed outright (SIGKILL, no exit at all) just
+/// before its last lookup is answered, it has kept most of the others, and
+/// the same ISBNs again are mostly answered from the cache.
+#[tokio::test]
+async fn a_killed_batch_has_cached_most_of_its_answers() {
+    let list = isbns(240, "128");
+    let last = list[239].clone();
+    // Every lookup is answered but the last, held until the test is done.
+    let held = fake::Latch::new();
+    let arrived = fake::Latch::new();
+    let (hold, seen) = (held.clone(), arrived.clone());
+    let fake = FakeApi::start(move |call: Call| {
+        let (hold, seen, last) = (hold.clone(), seen.clone(), last.clone());
+        async move {
+            if !same_book(&asked(&call), &last) {
+                return found(&call);
+            }
+            seen.open();
+            hold.wait().await;
+            Reply::gave_up("the end of the test")
+        }
+    });
+    let sb = Sandbox::new();
+    let mut child = sb
+        .std_cmd(&fake.api())
+        .args(["isbn", "--jobs", "1"])
+        .args(&list)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(arrived.wait().await, "the last lookup never came");
+    child.kill().unwrap();
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    held.open();
+    let before = fake.calls().len();
+    let out = run(sb
+        .cmd(&fake.api())
+        .args(["isbn", "--jobs", "1"])
+        .args(&list[..239]))
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let asked_again = fake.calls().len() - before;
+    // Written at exit only, all 239 would be asked again; written in
+    // transactions of 32 KiB (some 70 of these answers), at most the last
+    // one's worth is.
+    assert!(asked_again < 120, "{asked_again} of 239 asked again");
 }

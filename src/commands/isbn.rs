@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt as _;
 
 use super::Context;
 use crate::books::{self, Client, SearchParams, Volume};
@@ -508,10 +509,19 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
     // Replies finish in any order; entries leave in input order, each as soon
     // as every entry before it is ready.
     batch.emit()?;
-    while let Some((slot, outcome)) = answers.next().await {
-        batch.set(slot, outcome, lines_of[slot]);
-        done += 1;
-        progress.inc(1);
+    while let Some(first) = answers.next().await {
+        // Answers arrive together: record every one already in, and let the
+        // lookups that follow them send their requests (on the yield)
+        // before any of them is printed. Recorded first, so that a Ctrl-C
+        // during the yield still saves them.
+        let mut next = Some(first);
+        while let Some((slot, outcome)) = next {
+            batch.set(slot, outcome, lines_of[slot]);
+            done += 1;
+            progress.inc(1);
+            next = answers.next().now_or_never().flatten();
+        }
+        tokio::task::yield_now().await;
         let secs = started.elapsed().as_secs_f64().max(0.001);
         progress.set_message(format!(
             "ISBNs, {} in flight, {:.1}/s",
@@ -519,6 +529,8 @@ pub async fn run(ctx: &Context, args: &IsbnArgs, out: &mut Output) -> anyhow::Re
             done as f64 / secs
         ));
         batch.emit()?;
+        // The network has the next requests: a good moment for the cache.
+        ctx.write_cache_early();
     }
     drop(progress);
     let total = batch.finish()?;

@@ -375,6 +375,14 @@ impl Context {
         }
     }
 
+    /// For a batch that has sent its requests and waits: the cache writes
+    /// what it holds back, if that is worth a transaction.
+    pub fn write_cache_early(&self) {
+        if let Some(Some(cache)) = self.cache.get() {
+            cache.write_early();
+        }
+    }
+
     /// One HTTP client for the run (building one loads the root certificates).
     pub fn http(&self) -> Result<Http, http::Error> {
         if let Some(http) = self.http.get() {
