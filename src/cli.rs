@@ -317,13 +317,14 @@ impl Cli {
             .skip(1)
             .take_while(|a| *a != "--")
             .any(|a| a == "--help" || a == "help");
-        let names: Vec<String> = command
-            .get_subcommands()
-            .filter(|_| long_help)
-            .map(|c| c.get_name().to_owned())
-            .collect();
-        for name in names {
-            command = command.mut_subcommand(name.clone(), |c| with_footer(c, &name));
+        if long_help {
+            let names: Vec<String> = command
+                .get_subcommands()
+                .map(|c| c.get_name().to_owned())
+                .collect();
+            for name in names {
+                command = command.mut_subcommand(name.clone(), |c| with_footer(c, &name));
+            }
         }
         let mut matches = command.try_get_matches_from_mut(args)?;
         Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
