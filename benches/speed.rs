@@ -858,7 +858,7 @@ impl Phases {
     /// The slow network opens the server side of a connection a round trip
     /// after the client's, and delivers an answer a round trip after the
     /// server sent it.
-    fn of(run: &Run, timeline: Timeline, rtt: f64) -> Option<Phases> {
+    fn of(started: Instant, secs: f64, timeline: Timeline, rtt: f64) -> Option<Phases> {
         if timeline.gaps.is_empty() {
             return None;
         }
@@ -866,9 +866,9 @@ impl Phases {
         let rtt = Duration::from_secs_f64(rtt);
         let connected = timeline.first_accept?.checked_sub(rtt)?;
         let answered = timeline.last_reply? + rtt;
-        let exited = run.started + Duration::from_secs_f64(run.secs);
+        let exited = started + Duration::from_secs_f64(secs);
         Some(Phases {
-            start: connected.checked_duration_since(run.started)?.as_secs_f64(),
+            start: connected.checked_duration_since(started)?.as_secs_f64(),
             network: answered.checked_duration_since(connected)?.as_secs_f64(),
             end: exited.checked_duration_since(answered)?.as_secs_f64(),
             turn,
@@ -883,6 +883,18 @@ impl Phases {
             end: median(all.iter().map(|p| p.end).collect()),
             turn: median(all.iter().map(|p| p.turn).collect()),
         })
+    }
+
+    /// The report's line, the network part against its `floor`.
+    fn line(&self, floor: f64) -> String {
+        format!(
+            "start {:.1} ms, network {:.1} ms ({:.3}x its floor), end {:.1} ms, turn {:.2} ms",
+            self.start * 1000.0,
+            self.network * 1000.0,
+            self.network / floor,
+            self.end * 1000.0,
+            self.turn * 1000.0
+        )
     }
 }
 
@@ -1039,13 +1051,13 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                             let extra = (with_kept - flag) * 1000.0;
                             let verdict = if extra <= 1.0 { "PASS" } else { "MISS" };
                             report.note(
-                            "cold search, key in the keyring",
-                            &format!(
-                                "{:>8.1} ms   --api-key {:.1} ms   {extra:+.2} ms   target <= +1 ms   {verdict}",
-                                with_kept * 1000.0,
-                                flag * 1000.0
-                            ),
-                        );
+                                "cold search, key in the keyring",
+                                &format!(
+                                    "{:>8.1} ms   --api-key {:.1} ms   {extra:+.2} ms   target <= +1 ms   {verdict}",
+                                    with_kept * 1000.0,
+                                    flag * 1000.0
+                                ),
+                            );
                         }
                         None => report.note("cold search, key in the keyring", "skipped: a run failed"),
                     }
@@ -1124,7 +1136,7 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                     input.as_bytes(),
                 );
                 if i > 0 {
-                    phases.extend(Phases::of(&r, server.take_timeline(), rtt));
+                    phases.extend(Phases::of(r.started, r.secs, server.take_timeline(), rtt));
                 }
                 (
                     r,
@@ -1160,17 +1172,7 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
             note,
         );
         if let Some(p) = Phases::median(&phases) {
-            report.note(
-            "400 ISBNs: where the time goes",
-            &format!(
-                "start {:.1} ms (spawn to first connection), network {:.1} ms ({:.3}x its floor), end {:.1} ms (last answer to exit), turn {:.2} ms (answer to next request)",
-                p.start * 1000.0,
-                p.network * 1000.0,
-                p.network / (52.0 * rtt),
-                p.end * 1000.0,
-                p.turn * 1000.0
-            ),
-        );
+            report.note("400 ISBNs: where the time goes", &p.line(52.0 * rtt));
         }
         // The same requests from a client that does nothing else: what the
         // slow network and the server cost on their own.
@@ -1180,43 +1182,33 @@ fn tls_cases(home: &Home, runs: usize, report: &mut Report) {
                 server.take_timeline();
                 let started = Instant::now();
                 let secs = minimal_batch(net.addr, &ca_pem, &isbns)?;
-                let r = Run {
+                let timeline = server.take_timeline();
+                minimal_phases.extend(Phases::of(
                     started,
-                    secs: started.elapsed().as_secs_f64(),
-                    max_rss: None,
-                    ok: true,
-                };
-                minimal_phases.extend(Phases::of(&r, server.take_timeline(), rtt));
+                    started.elapsed().as_secs_f64(),
+                    timeline,
+                    rtt,
+                ));
                 Some(secs)
             })
             .collect();
         if let Some(p) = Phases::median(&minimal_phases) {
-            report.note(
-                "400 ISBNs, the minimal client's",
-                &format!(
-                    "start {:.1} ms, network {:.1} ms ({:.3}x its floor), end {:.1} ms, turn {:.2} ms",
-                    p.start * 1000.0,
-                    p.network * 1000.0,
-                    p.network / (52.0 * rtt),
-                    p.end * 1000.0,
-                    p.turn * 1000.0
-                ),
-            );
+            report.note("400 ISBNs, the minimal client's", &p.line(52.0 * rtt));
         }
         if minimal.is_empty() {
             report.note("400 ISBNs, a minimal client", "skipped: its runs failed");
         } else {
             let m = median(minimal);
             report.note(
-            "400 ISBNs, a minimal client",
-            &format!(
-                "{:>8.1} ms   floor {:>7.1} ms {:>5.2}x   gbooks {:.2}x the minimal client (which starts no process)",
-                m * 1000.0,
-                52.0 * rtt * 1000.0,
-                m / (52.0 * rtt),
-                ours / m
-            ),
-        );
+                "400 ISBNs, a minimal client",
+                &format!(
+                    "{:>8.1} ms   floor {:>7.1} ms {:>5.2}x   gbooks {:.2}x the minimal client (which starts no process)",
+                    m * 1000.0,
+                    52.0 * rtt * 1000.0,
+                    m / (52.0 * rtt),
+                    ours / m
+                ),
+            );
         }
     }
     if wanted("paging") {
